@@ -1,0 +1,5 @@
+/**
+ * Core migrations in the order they run. Generate one with `npm run migration:generate -- Name`,
+ * read it, and add it here.
+ */
+export const coreMigrations: Function[] = [];

@@ -1,0 +1,218 @@
+import { BlockList, isIP } from 'node:net';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { isAbsolute, join, resolve } from 'node:path';
+
+/**
+ * Larder's configuration: read from the environment once, at boot, into this typed object.
+ * Nothing else in the code reads `process.env` (DESIGN.md §6).
+ */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** `undefined` → embedded PostgreSQL (PGlite) under `dataDir/pg`. */
+  databaseUrl: string | undefined;
+  storage: 'fs' | 's3';
+  s3: { bucket?: string; endpoint?: string; region?: string };
+  baseUrl: string;
+  readAccess: 'public' | 'authenticated';
+  registration: 'open' | 'closed';
+  /** Signs sessions and CSRF tokens, keys IP hashes. Never logged. */
+  secret: string;
+  plugins: string[];
+  pluginsStrict: boolean;
+  trustedProxies: string[];
+  /** Built from `trustedProxies`: asks whether a peer address may set X-Forwarded-For. */
+  trustedProxyList: BlockList;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** When set, `/metrics` asks for `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
+  maxUploadMb: number;
+  hookTimeoutMs: number;
+  /** The raw environment, kept for plugin options (`LARDER_PLUGIN_<NAME>_<OPTION>`). */
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/** A bad configuration value: the message is one line naming the variable and the problem. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function str(env: Env, name: string, fallback: string): string {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? fallback : value.trim();
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) {
+    throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  const value = raw.toLowerCase() as T;
+  if (!choices.includes(value)) {
+    throw new ConfigError(name, `must be one of ${choices.join(', ')}, got "${raw}"`);
+  }
+  return value;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+function list(env: Env, name: string, fallback: string[]): string[] {
+  const raw = env[name];
+  if (raw === undefined) return fallback;
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+function url(env: Env, name: string, protocols: string[]): string | undefined {
+  const raw = optional(env, name);
+  if (raw === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'is not a valid URL');
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  }
+  return raw;
+}
+
+/** Parses `10.0.0.0/8`, `::1`, `192.168.1.7` into a BlockList; a bad entry names itself. */
+export function parseCidrs(variable: string, entries: string[]): BlockList {
+  const blocks = new BlockList();
+  for (const entry of entries) {
+    const [address, prefixText, ...rest] = entry.split('/');
+    const family = isIP(address);
+    const bad = () => new ConfigError(variable, `"${entry}" is not an IP address or CIDR`);
+    if (family === 0 || rest.length > 0) throw bad();
+    const type = family === 4 ? 'ipv4' : 'ipv6';
+    if (prefixText === undefined) {
+      blocks.addAddress(address, type);
+      continue;
+    }
+    const prefix = Number(prefixText);
+    if (!/^\d+$/.test(prefixText) || prefix > (family === 4 ? 32 : 128)) throw bad();
+    blocks.addSubnet(address, prefix, type);
+  }
+  return blocks;
+}
+
+/**
+ * The secret is taken from LARDER_SECRET, or read from (and on first start written to)
+ * `<dataDir>/secret`, readable only by its owner.
+ */
+function resolveSecret(env: Env, dataDir: string): string {
+  const given = optional(env, 'LARDER_SECRET');
+  if (given !== undefined) {
+    if (given.length < 32) throw new ConfigError('LARDER_SECRET', 'must be at least 32 characters');
+    return given;
+  }
+  const file = join(dataDir, 'secret');
+  if (existsSync(file)) {
+    const stored = readFileSync(file, 'utf8').trim();
+    if (stored.length < 32) {
+      throw new ConfigError('LARDER_SECRET', `${file} holds fewer than 32 characters`);
+    }
+    return stored;
+  }
+  const secret = randomBytes(32).toString('base64url');
+  // 'wx' fails if another process created it meanwhile; then read theirs.
+  try {
+    writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+    return secret;
+  } catch {
+    return readFileSync(file, 'utf8').trim();
+  }
+}
+
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  const port = int(env, 'PORT', 8080, 0, 65535);
+  const host = str(env, 'HOST', '127.0.0.1');
+  const dataDirRaw = str(env, 'LARDER_DATA_DIR', './data');
+  const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw);
+  try {
+    mkdirSync(dataDir, { recursive: true });
+  } catch (error) {
+    throw new ConfigError(
+      'LARDER_DATA_DIR',
+      `cannot create ${dataDir}: ${(error as Error).message}`,
+    );
+  }
+
+  const storage = oneOf(env, 'LARDER_STORAGE', ['fs', 's3'] as const, 'fs');
+  const s3 = {
+    bucket: optional(env, 'LARDER_S3_BUCKET'),
+    endpoint: url(env, 'LARDER_S3_ENDPOINT', ['http:', 'https:']),
+    region: optional(env, 'LARDER_S3_REGION'),
+  };
+  if (storage === 's3' && !s3.bucket) {
+    throw new ConfigError('LARDER_S3_BUCKET', 'is required when LARDER_STORAGE=s3');
+  }
+
+  const displayHost = host.includes(':') ? `[${host}]` : host;
+  const baseUrl = (
+    url(env, 'LARDER_BASE_URL', ['http:', 'https:']) ?? `http://${displayHost}:${port}`
+  ).replace(/\/+$/, '');
+
+  const trustedProxies = list(env, 'LARDER_TRUSTED_PROXIES', []);
+
+  return {
+    port,
+    host,
+    dataDir,
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    storage,
+    s3,
+    baseUrl,
+    readAccess: oneOf(env, 'LARDER_READ_ACCESS', ['public', 'authenticated'] as const, 'public'),
+    registration: oneOf(env, 'LARDER_REGISTRATION', ['open', 'closed'] as const, 'closed'),
+    secret: resolveSecret(env, dataDir),
+    plugins: list(env, 'LARDER_PLUGINS', ['audit']),
+    pluginsStrict: bool(env, 'LARDER_PLUGINS_STRICT', true),
+    trustedProxies,
+    trustedProxyList: parseCidrs('LARDER_TRUSTED_PROXIES', trustedProxies),
+    logLevel: oneOf(
+      env,
+      'LARDER_LOG_LEVEL',
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
+      'info',
+    ),
+    metricsToken: optional(env, 'LARDER_METRICS_TOKEN'),
+    maxUploadMb: int(env, 'LARDER_MAX_UPLOAD_MB', 100, 1, 100_000),
+    hookTimeoutMs: int(env, 'LARDER_HOOK_TIMEOUT_MS', 5000, 1, 600_000),
+    env,
+  };
+}

@@ -1,0 +1,82 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+
+/**
+ * Embedded PostgreSQL: PGlite (Postgres compiled to WASM) served over the Postgres wire
+ * protocol on a loopback port, so the `pg` driver, TypeORM and our migrations run unchanged.
+ *
+ * PGlite is a single session: the socket server takes one connection and the pool must be 1
+ * (STACK.md §7). Code that holds a transaction must use that transaction's manager.
+ */
+export interface EmbeddedPostgres {
+  host: string;
+  port: number;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+export class DataDirInUseError extends Error {}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * PGlite gives no protection against two processes opening one folder, which corrupts it.
+ * A pid file does: a live owner refuses the second process; a dead one (kill -9) is taken over.
+ */
+function lockDataDir(dir: string): () => void {
+  const lockFile = join(dir, 'larder.pid');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      return () => rmSync(lockFile, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(readFileSync(lockFile, 'utf8').trim());
+      if (owner && owner !== process.pid && processAlive(owner)) {
+        throw new DataDirInUseError(
+          `the embedded database in ${dir} is in use by process ${owner}; ` +
+            'embedded PostgreSQL serves one process at a time (set DATABASE_URL to share a server)',
+        );
+      }
+      rmSync(lockFile, { force: true });
+    }
+  }
+  throw new DataDirInUseError(`could not lock ${dir}`);
+}
+
+/** Opens (creating on first use) the embedded database in `dir`. */
+export async function startEmbeddedPostgres(dir: string): Promise<EmbeddedPostgres> {
+  mkdirSync(dir, { recursive: true });
+  const unlock = lockDataDir(dir);
+  try {
+    const db = await PGlite.create({ dataDir: dir });
+    const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 1 });
+    await server.start();
+    const [host, port] = server.getServerConn().split(':');
+    let closed = false;
+    return {
+      host,
+      port: Number(port),
+      dataDir: dir,
+      async close() {
+        if (closed) return;
+        closed = true;
+        await server.stop();
+        await db.close();
+        unlock();
+      },
+    };
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+}
