@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { ConfigModule } from './config/config.module.js';
 import type { Config } from './config/config.js';
+import { HooksModule } from './hooks/hooks.module.js';
 import { ContextMiddleware } from './context/context.middleware.js';
 import { AccessLogMiddleware } from './ops/access-log.middleware.js';
 import { Metrics } from './ops/metrics.js';
@@ -42,6 +43,7 @@ export class AppModule implements NestModule {
           dataSourceFactory: async () => options.dataSource,
         }),
         WebModule,
+        HooksModule,
       ],
       controllers: [OpsController],
       providers: [
