@@ -46,6 +46,10 @@ export function toClientError(exception: unknown): ClientError {
       // ValidationPipe reports one message per failed field: keep them all, they name the fields.
       message = Array.isArray(raw) ? raw.join('; ') : String(raw);
     }
+    // Nest maps body-parser's JSON SyntaxError to a 400 whose message is the parser's own.
+    if ((exception.cause as { type?: unknown } | undefined)?.type === 'entity.parse.failed') {
+      message = 'the request body is not valid JSON';
+    }
     return { status, code: HttpStatus[status] ?? 'ERROR', message };
   }
   // Body-parser and other Express-level errors carry a client status and a safe message.
