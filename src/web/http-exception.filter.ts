@@ -10,6 +10,7 @@ import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { LOGGER } from '../ops/ops.tokens.js';
 import { maybeRequestContext } from '../context/request-context.js';
+import { HookVetoError } from '../hooks/hook-veto.js';
 
 const TITLES: Record<number, string> = {
   400: 'Bad request',
@@ -32,6 +33,11 @@ export interface ClientError {
 
 /** Maps anything thrown to what the client may see; unknown errors become a bare 500. */
 export function toClientError(exception: unknown): ClientError {
+  // A plugin refused the action: say which and why (DESIGN.md §4). The upload API answers 400
+  // itself, so twine prints the message.
+  if (exception instanceof HookVetoError) {
+    return { status: 403, code: 'FORBIDDEN', message: exception.message };
+  }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const body = exception.getResponse();

@@ -1,0 +1,44 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import type { HookOwnerResolver } from '../hooks/hook-discovery.js';
+import { TabRegistry } from '../web/tabs.js';
+import { AuditTagRegistry } from './audit-extension.js';
+import type { LoadedPlugin, PluginSet } from './plugin-loader.js';
+
+export const PLUGIN_SET = Symbol('larder.plugin-set');
+
+/**
+ * The loaded plugins, as the running app sees them: contributes their tabs and audit tags at
+ * start, and tells the hook discovery which plugin a handler belongs to.
+ */
+@Injectable()
+export class PluginRegistry implements HookOwnerResolver, OnModuleInit {
+  constructor(
+    @Inject(PLUGIN_SET) private readonly set: PluginSet,
+    private readonly tabs: TabRegistry,
+    private readonly auditTags: AuditTagRegistry,
+  ) {}
+
+  get loaded(): readonly LoadedPlugin[] {
+    return this.set.loaded;
+  }
+
+  get failed(): PluginSet['failed'] {
+    return this.set.failed;
+  }
+
+  onModuleInit(): void {
+    for (const { manifest } of this.set.loaded) {
+      for (const { page, ...tab } of manifest.tabs ?? []) {
+        this.tabs.contribute({ ...tab, set: page, owner: manifest.name });
+      }
+      for (const tag of manifest.auditTags ?? []) this.auditTags.register(tag, manifest.name);
+    }
+  }
+
+  ownerOf(type: Function, hostModule: Function | undefined): string {
+    const plugin =
+      this.set.loaded.find((p) => p.classes.has(type)) ??
+      (hostModule ? this.set.loaded.find((p) => p.modules.has(hostModule)) : undefined);
+    return plugin?.manifest.name ?? 'core';
+  }
+}
