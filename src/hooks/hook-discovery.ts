@@ -48,7 +48,10 @@ export class HookDiscovery implements OnModuleInit {
         const fn = (instance as Record<string | symbol, unknown>)[method];
         if (typeof fn !== 'function') continue;
         this.bus.on(hook, phase, fn.bind(instance), { plugin, order });
-        this.logger.debug({ plugin, hook, phase, handler: `${type.name}.${String(method)}` }, 'hook handler registered');
+        this.logger.debug(
+          { plugin, hook, phase, handler: `${type.name}.${String(method)}` },
+          'hook handler registered',
+        );
       }
     }
   }

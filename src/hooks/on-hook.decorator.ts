@@ -46,7 +46,7 @@ export function OnHook<K extends HookName>(hook: K, options: OnHookOptions) {
 /** The subscriptions declared on a class and its ancestors. */
 export function hookSubscriptions(type: Function): HookSubscription[] {
   const found: HookSubscription[] = [];
-  for (let proto = type.prototype; proto && proto !== Object.prototype; ) {
+  for (let proto = type.prototype; proto && proto !== Object.prototype;) {
     found.push(...((Reflect.getOwnMetadata(ON_HOOK, proto) as HookSubscription[]) ?? []));
     proto = Object.getPrototypeOf(proto);
   }

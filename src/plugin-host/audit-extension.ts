@@ -30,7 +30,9 @@ export class AuditTagRegistry {
   register(definition: AuditTagDefinition, owner: string): void {
     const existing = this.tags.get(definition.tag);
     if (existing) {
-      throw new Error(`audit tag ${definition.tag} is registered twice (${existing.owner}, ${owner})`);
+      throw new Error(
+        `audit tag ${definition.tag} is registered twice (${existing.owner}, ${owner})`,
+      );
     }
     this.tags.set(definition.tag, { ...definition, owner });
   }

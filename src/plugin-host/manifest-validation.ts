@@ -19,14 +19,18 @@ const isClass = (value: unknown): value is Function => typeof value === 'functio
  */
 export function validateManifest(candidate: unknown, label: string): PluginManifest {
   if (typeof candidate !== 'object' || candidate === null) {
-    throw new PluginLoadError(label, 'exports no manifest (expected `export default definePlugin({ … })`)');
+    throw new PluginLoadError(
+      label,
+      'exports no manifest (expected `export default definePlugin({ … })`)',
+    );
   }
   const m = candidate as Record<string, unknown>;
   const name = typeof m.name === 'string' && NAME.test(m.name) ? m.name : undefined;
   const fail = (problem: string): never => {
     throw new PluginLoadError(name ?? label, problem);
   };
-  if (!name) fail('manifest `name` must be lower-case letters, digits and dashes, starting with a letter');
+  if (!name)
+    fail('manifest `name` must be lower-case letters, digits and dashes, starting with a letter');
   if (typeof m.version !== 'string' || !semver.valid(m.version)) {
     fail(`manifest \`version\` must be a semver version, got ${JSON.stringify(m.version)}`);
   }
@@ -39,7 +43,8 @@ export function validateManifest(candidate: unknown, label: string): PluginManif
         `install a version of the plugin made for ${PLUGIN_API_VERSION}`,
     );
   }
-  if (m.module !== undefined && !isClass(m.module)) fail('manifest `module` must be a Nest module class');
+  if (m.module !== undefined && !isClass(m.module))
+    fail('manifest `module` must be a Nest module class');
   for (const field of ['entities', 'migrations'] as const) {
     const list = m[field];
     if (list !== undefined && (!Array.isArray(list) || !list.every(isClass))) {
@@ -60,14 +65,22 @@ export function validateManifest(candidate: unknown, label: string): PluginManif
     for (const tab of m.tabs as Record<string, unknown>[]) {
       const id = typeof tab?.id === 'string' && /^[a-z0-9-]+$/.test(tab.id) ? tab.id : undefined;
       if (!id) fail('each tab needs an `id` of lower-case letters, digits and dashes');
-      if (!PAGES.includes(tab.page as string)) fail(`tab ${id}: \`page\` must be one of ${PAGES.join(', ')}`);
-      if (typeof tab.title !== 'string' || !tab.title.trim()) fail(`tab ${id}: \`title\` is required`);
-      if (typeof tab.path !== 'string' || !tab.path.startsWith('/')) fail(`tab ${id}: \`path\` must start with /`);
+      if (!PAGES.includes(tab.page as string))
+        fail(`tab ${id}: \`page\` must be one of ${PAGES.join(', ')}`);
+      if (typeof tab.title !== 'string' || !tab.title.trim())
+        fail(`tab ${id}: \`title\` is required`);
+      if (typeof tab.path !== 'string' || !tab.path.startsWith('/'))
+        fail(`tab ${id}: \`path\` must start with /`);
       const permission = tab.permission;
-      if (permission !== undefined && typeof permission !== 'function' && !PERMISSIONS.includes(permission as string)) {
+      if (
+        permission !== undefined &&
+        typeof permission !== 'function' &&
+        !PERMISSIONS.includes(permission as string)
+      ) {
         fail(`tab ${id}: \`permission\` must be one of ${PERMISSIONS.join(', ')} or a function`);
       }
-      if (tab.order !== undefined && typeof tab.order !== 'number') fail(`tab ${id}: \`order\` must be a number`);
+      if (tab.order !== undefined && typeof tab.order !== 'number')
+        fail(`tab ${id}: \`order\` must be a number`);
     }
   }
   if (m.auditTags !== undefined) {
@@ -76,9 +89,14 @@ export function validateManifest(candidate: unknown, label: string): PluginManif
       const tag = typeof def?.tag === 'string' && TAG.test(def.tag) ? def.tag : undefined;
       if (!tag) fail(`audit tag ${JSON.stringify(def?.tag)} must look like source:subject:action`);
       if (CORE_TAG_SOURCES.includes(tag!.split(':')[0])) {
-        fail(`audit tag ${tag} uses a core source (${CORE_TAG_SOURCES.join(', ')}); prefix it with the plugin's own`);
+        fail(
+          `audit tag ${tag} uses a core source (${CORE_TAG_SOURCES.join(', ')}); prefix it with the plugin's own`,
+        );
       }
-      if (!Array.isArray(def.showsIn) || !def.showsIn.every((h) => HISTORIES.includes(h as string))) {
+      if (
+        !Array.isArray(def.showsIn) ||
+        !def.showsIn.every((h) => HISTORIES.includes(h as string))
+      ) {
         fail(`audit tag ${tag}: \`showsIn\` must list some of ${HISTORIES.join(', ')}`);
       }
       if (!Array.isArray(def.additional) || !def.additional.every((k) => typeof k === 'string')) {

@@ -25,7 +25,8 @@ export class PluginContext<Options extends object = object> {
 
   /** The absolute path of one of the plugin's views, `views/<name>.hbs`. */
   view(name: string): string {
-    if (!this.root) throw new Error(`${this.name}: the plugin's folder is unknown, so it has no views`);
+    if (!this.root)
+      throw new Error(`${this.name}: the plugin's folder is unknown, so it has no views`);
     return join(this.root, 'views', name);
   }
 

@@ -58,12 +58,10 @@ export class PluginHostModule {
   static forRoot(set: PluginSet): DynamicModule {
     const pluginModules = set.loaded
       .filter((plugin) => plugin.manifest.module)
-      .map(
-        (plugin): DynamicModule => ({
-          module: plugin.manifest.module as Type<unknown>,
-          imports: [PluginContextModule.for(plugin)],
-        }),
-      );
+      .map((plugin): DynamicModule => ({
+        module: plugin.manifest.module as Type<unknown>,
+        imports: [PluginContextModule.for(plugin)],
+      }));
     return {
       module: PluginHostModule,
       global: true,

@@ -63,7 +63,9 @@ function locate(spec: string): Located {
     if (!existsSync(spec)) throw new PluginLoadError(spec, `${spec} does not exist`);
     if (statSync(spec).isDirectory()) {
       const pkg = join(spec, 'package.json');
-      const main = existsSync(pkg) ? (JSON.parse(readFileSync(pkg, 'utf8')).main as string | undefined) : undefined;
+      const main = existsSync(pkg)
+        ? (JSON.parse(readFileSync(pkg, 'utf8')).main as string | undefined)
+        : undefined;
       const entry = main ? join(spec, main) : codeFile(join(spec, 'index'));
       if (!entry || !existsSync(entry)) {
         throw new PluginLoadError(spec, `no index.js (or package.json "main") in ${spec}`);
@@ -86,7 +88,8 @@ function locate(spec: string): Located {
   return { source: 'package', entry: spec, root };
 }
 
-type ModuleRef = Type<unknown> | DynamicModule | ForwardReference | Promise<DynamicModule> | undefined;
+type ModuleRef =
+  Type<unknown> | DynamicModule | ForwardReference | Promise<DynamicModule> | undefined;
 
 /**
  * The classes a plugin's module tree declares, read from the modules' metadata without
@@ -119,20 +122,37 @@ async function loadOne(spec: string, env: Config['env']): Promise<LoadedPlugin> 
   try {
     exports = await import(located.entry);
   } catch (error) {
-    throw new PluginLoadError(spec, `cannot be imported from ${located.entry}: ${(error as Error).message}`);
+    throw new PluginLoadError(
+      spec,
+      `cannot be imported from ${located.entry}: ${(error as Error).message}`,
+    );
   }
   const manifest = validateManifest(exports.default ?? exports.plugin, spec);
   if (located.source === 'first-party' && manifest.name !== spec) {
-    throw new PluginLoadError(spec, `plugins/${spec} declares the name "${manifest.name}"; folder and name must match`);
+    throw new PluginLoadError(
+      spec,
+      `plugins/${spec} declares the name "${manifest.name}"; folder and name must match`,
+    );
   }
-  const options = manifest.options ? readPluginOptions(manifest.name, manifest.options, env) : undefined;
+  const options = manifest.options
+    ? readPluginOptions(manifest.name, manifest.options, env)
+    : undefined;
   const classes = new Set<Function>();
   const modules = new Set<Function>();
   walkModule(manifest.module, classes, modules);
   const hooks = [...classes].flatMap((type) =>
     hookSubscriptions(type).map((s) => ({ ...s, handler: `${type.name}.${String(s.method)}` })),
   );
-  return { manifest, source: located.source, spec, root: located.root, options, classes, modules, hooks };
+  return {
+    manifest,
+    source: located.source,
+    spec,
+    root: located.root,
+    options,
+    classes,
+    modules,
+    hooks,
+  };
 }
 
 /**
@@ -167,7 +187,10 @@ export async function loadPlugins(config: Config, logger: Logger): Promise<Plugi
           ? error
           : new PluginLoadError(spec, (error as Error).message ?? String(error));
       if (config.pluginsStrict) throw failure;
-      logger.error({ plugin: failure.plugin }, `${failure.message} — skipped (LARDER_PLUGINS_STRICT=false)`);
+      logger.error(
+        { plugin: failure.plugin },
+        `${failure.message} — skipped (LARDER_PLUGINS_STRICT=false)`,
+      );
       set.failed.push({ spec, plugin: failure.plugin, message: failure.message });
     }
   }

@@ -75,9 +75,15 @@ export function readPluginOptions<T extends object>(
     const property = byVariable.get(variable);
     if (!property) {
       const known = [...byVariable.keys()].join(', ') || 'none';
-      throw new PluginLoadError(pluginName, `${variable} is not an option of ${pluginName} (options: ${known})`);
+      throw new PluginLoadError(
+        pluginName,
+        `${variable} is not an option of ${pluginName} (options: ${known})`,
+      );
     }
-    const { value, problem } = coerce(Reflect.getMetadata('design:type', type.prototype, property), raw);
+    const { value, problem } = coerce(
+      Reflect.getMetadata('design:type', type.prototype, property),
+      raw,
+    );
     if (problem) throw new PluginLoadError(pluginName, `${variable} ${problem}`);
     plain[property] = value;
   }
@@ -86,7 +92,10 @@ export function readPluginOptions<T extends object>(
   const errors = validateSync(options, { forbidUnknownValues: false });
   if (errors.length > 0) {
     const first = errors[0];
-    throw new PluginLoadError(pluginName, `${optionVariable(pluginName, first.property)}: ${describe(first)}`);
+    throw new PluginLoadError(
+      pluginName,
+      `${optionVariable(pluginName, first.property)}: ${describe(first)}`,
+    );
   }
   return options;
 }

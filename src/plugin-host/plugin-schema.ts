@@ -7,6 +7,9 @@ export function schemaWithPlugins(base: Schema, set: PluginSet): Schema {
     Array.isArray(value) ? value : Object.values(value as Record<string, Function>);
   return {
     entities: [...list(base.entities), ...set.loaded.flatMap((p) => p.manifest.entities ?? [])],
-    migrations: [...list(base.migrations), ...set.loaded.flatMap((p) => p.manifest.migrations ?? [])],
+    migrations: [
+      ...list(base.migrations),
+      ...set.loaded.flatMap((p) => p.manifest.migrations ?? []),
+    ],
   };
 }

@@ -25,7 +25,9 @@ export class PageRenderer {
   async render(res: Response, view: string, options: PageOptions): Promise<void> {
     const { tabs, ...locals } = options;
     const viewer = await this.viewers.viewer(tabs?.project);
-    const rendered = tabs ? this.tabs.render(tabs.set, viewer, tabs.active, { project: tabs.project }) : [];
+    const rendered = tabs
+      ? this.tabs.render(tabs.set, viewer, tabs.active, { project: tabs.project })
+      : [];
     // The accounts feature may already have put the signed-in user in res.locals.
     const user = res.locals.currentUser === undefined ? { currentUser: viewer.user } : {};
     const html = await new Promise<string>((resolve, reject) =>
