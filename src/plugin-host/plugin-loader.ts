@@ -122,6 +122,16 @@ async function loadOne(spec: string, env: Config['env']): Promise<LoadedPlugin> 
   try {
     exports = await import(located.entry);
   } catch (error) {
+    const code = (error as { code?: string }).code;
+    const missing =
+      (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
+      String((error as Error).message).includes(`'${spec}'`);
+    if (located.source === 'package' && missing) {
+      throw new PluginLoadError(
+        spec,
+        `is neither a folder under plugins/ nor an installed npm package (npm install ${spec})`,
+      );
+    }
     throw new PluginLoadError(
       spec,
       `cannot be imported from ${located.entry}: ${(error as Error).message}`,

@@ -19,6 +19,20 @@ function knownProperties(type: new () => object): string[] {
   return [...new Set([...validated, ...Object.keys(new type())])];
 }
 
+/**
+ * The property's type: from its default value when it has one (`pageSize = 10` emits no
+ * useful `design:type`), else from the declared type's metadata.
+ */
+function declaredType(type: new () => object, property: string): unknown {
+  const fallback = (new type() as Record<string, unknown>)[property];
+  if (typeof fallback === 'number') return Number;
+  if (typeof fallback === 'boolean') return Boolean;
+  if (typeof fallback === 'string') return String;
+  if (Array.isArray(fallback)) return Array;
+  if (fallback !== null && typeof fallback === 'object') return Object;
+  return Reflect.getMetadata('design:type', type.prototype, property);
+}
+
 /** Turns the environment's string into the property's declared type, or says why it cannot. */
 function coerce(type: unknown, raw: string): { value?: unknown; problem?: string } {
   if (type === Number) {
@@ -80,10 +94,7 @@ export function readPluginOptions<T extends object>(
         `${variable} is not an option of ${pluginName} (options: ${known})`,
       );
     }
-    const { value, problem } = coerce(
-      Reflect.getMetadata('design:type', type.prototype, property),
-      raw,
-    );
+    const { value, problem } = coerce(declaredType(type, property), raw);
     if (problem) throw new PluginLoadError(pluginName, `${variable} ${problem}`);
     plain[property] = value;
   }
