@@ -26,7 +26,9 @@ export function describePlugins(set: PluginSet): {
       version: manifest.version,
       api: manifest.api,
       source: source === 'first-party' ? `plugins/${spec}` : spec,
-      hooks: hooks.map((h) => `${h.hook} (${h.phase}${h.order ? `, order ${h.order}` : ''})`),
+      hooks: hooks
+        .map((h) => `${h.hook} (${h.phase}${h.order ? `, order ${h.order}` : ''})`)
+        .sort(),
       tabs: (manifest.tabs ?? []).map((t) => `${t.page}/${t.id} "${t.title}" ${t.path}`),
       auditTags: (manifest.auditTags ?? []).map((t) => t.tag),
       entities: (manifest.entities ?? []).map((e) => e.name),
@@ -49,6 +51,6 @@ export function formatPluginList(list: ReturnType<typeof describePlugins>): stri
       `  audit tags: ${items(p.auditTags)}`,
     );
   }
-  for (const f of list.failed) lines.push('', `NOT LOADED ${f.plugin}: ${f.message}`);
+  for (const f of list.failed) lines.push('', `NOT LOADED: ${f.message}`);
   return lines.join('\n');
 }
