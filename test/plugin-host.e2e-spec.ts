@@ -4,7 +4,8 @@ import { HookVetoError } from '../src/hooks/hook-veto.js';
 import { pendingSchemaChanges } from '../src/database/migrator.js';
 import { AuditTagRegistry } from '../src/plugin-host/audit-extension.js';
 import { TabRegistry } from '../src/web/tabs.js';
-import { createPluginTestApp, userActor, type TestApp } from './helpers/test-app.js';
+import { PROJECT_ROLES } from '../src/plugin-host/directories.js';
+import { createPluginTestApp, testUserId, userActor, type TestApp } from './helpers/test-app.js';
 import { TestAuthModule } from './helpers/test-auth.js';
 
 const samplePlugin = join(process.cwd(), 'test/fixtures/plugins/sample');
@@ -16,6 +17,22 @@ describe('a plugin loaded by absolute path', () => {
       name: 'sample',
       options: { pageSize: '2' },
       imports: [TestAuthModule],
+      // The projects feature will provide roles; here alice owns acme-widgets, bob maintains it.
+      overrides: [
+        {
+          provide: PROJECT_ROLES,
+          useValue: {
+            roleOf: async (userId: string, project: string) =>
+              project !== 'acme-widgets'
+                ? null
+                : userId === testUserId('alice')
+                  ? 'Owner'
+                  : userId === testUserId('bob')
+                    ? 'Maintainer'
+                    : null,
+          },
+        },
+      ],
     });
   });
   afterAll(async () => {
@@ -88,7 +105,8 @@ describe('a plugin loaded by absolute path', () => {
       /<nav class="tabs"[^>]*>\s*<a href="\/admin\/sample\/" class="active" aria-current="page">Sample notes<\/a>/,
     );
     // The option LARDER_PLUGIN_SAMPLE_PAGE_SIZE=2 reached the plugin.
-    expect(res.text).toContain('<li>one</li><li>two</li>');
+    // Rendered through the plugin's own partial, {{> sample/note}}.
+    expect(res.text).toContain('<li class="note">one</li><li class="note">two</li>');
     expect(res.text).not.toContain('three');
   });
 
@@ -103,5 +121,23 @@ describe('a plugin loaded by absolute path', () => {
     const root = { user: { id: '2', username: 'root', isAdmin: true } };
     expect(tabs.render('admin', alice, '').map((tab) => tab.id)).not.toContain('sample-notes');
     expect(tabs.render('admin', root, '').map((tab) => tab.id)).toContain('sample-notes');
+  });
+
+  it("shows a project tab to the project's owners only, linking to that project", async () => {
+    const res = await t
+      .http()
+      .get('/manage/project/acme-widgets/sample/')
+      .set('X-Test-User', 'alice');
+    expect(res.status).toBe(200);
+    expect(res.text).toContain(
+      '<a href="/manage/project/acme-widgets/sample/" class="active" aria-current="page">Sample</a>',
+    );
+    expect(res.text).toContain('<h1>Sample for acme-widgets</h1>');
+    await t
+      .http()
+      .get('/manage/project/acme-widgets/sample/')
+      .set('X-Test-User', 'bob')
+      .expect(404);
+    await t.http().get('/manage/project/other/sample/').set('X-Test-User', 'alice').expect(404);
   });
 });

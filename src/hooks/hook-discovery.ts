@@ -35,6 +35,8 @@ export class HookDiscovery implements OnModuleInit {
       if (!instance || typeof instance !== 'object' || seen.has(instance)) continue;
       seen.add(instance);
       const type = instance.constructor;
+      // Null-prototype objects and proxies given as values carry no handlers.
+      if (typeof type !== 'function') continue;
       const subscriptions = hookSubscriptions(type);
       if (subscriptions.length === 0) continue;
       const plugin = this.owners?.ownerOf(type, wrapper.host?.metatype) ?? 'core';

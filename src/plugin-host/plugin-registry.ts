@@ -1,8 +1,18 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import hbs from 'hbs';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { HookOwnerResolver } from '../hooks/hook-discovery.js';
 import { TabRegistry } from '../web/tabs.js';
 import { AuditTagRegistry } from './audit-extension.js';
 import type { LoadedPlugin, PluginSet } from './plugin-loader.js';
+
+/** hbs ≥ 4.1 takes a `rename` option that @types/hbs does not declare. */
+const registerPartials = hbs.registerPartials.bind(hbs) as unknown as (
+  directory: string,
+  options: { rename: (name: string) => string },
+  done: () => void,
+) => void;
 
 export const PLUGIN_SET = Symbol('larder.plugin-set');
 
@@ -26,12 +36,19 @@ export class PluginRegistry implements HookOwnerResolver, OnModuleInit {
     return this.set.failed;
   }
 
-  onModuleInit(): void {
-    for (const { manifest } of this.set.loaded) {
+  async onModuleInit(): Promise<void> {
+    for (const { manifest, root } of this.set.loaded) {
       for (const { page, ...tab } of manifest.tabs ?? []) {
         this.tabs.contribute({ ...tab, set: page, owner: manifest.name });
       }
       for (const tag of manifest.auditTags ?? []) this.auditTags.register(tag, manifest.name);
+      const partials = root && join(root, 'views', 'partials');
+      if (partials && existsSync(partials)) {
+        // Namespaced, `{{> sample/note}}`, so plugins' partials never replace the core's.
+        await new Promise<void>((resolve) =>
+          registerPartials(partials, { rename: (name) => `${manifest.name}/${name}` }, resolve),
+        );
+      }
     }
   }
 
