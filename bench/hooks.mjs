@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { ensureBuild } from '../scripts/ensure-build.mjs';
 
@@ -142,7 +143,7 @@ await runInContext(context, async () => {
   }
 });
 // Let the last after-hooks (scheduled, not awaited) finish.
-await new Promise((resolve) => setTimeout(resolve, 100));
+await sleep(100);
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const base = median(variants[0].samples);
