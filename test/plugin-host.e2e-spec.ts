@@ -141,3 +141,15 @@ describe('a plugin loaded by absolute path', () => {
     await t.http().get('/manage/project/other/sample/').set('X-Test-User', 'alice').expect(404);
   });
 });
+
+describe('a plugin whose migration fails', () => {
+  it('stops the boot naming the plugin and the migration', async () => {
+    await expect(
+      createPluginTestApp(join(process.cwd(), 'test/fixtures/plugins/broken-migration'), {
+        name: 'broken-migration',
+      }),
+    ).rejects.toThrow(
+      'plugin broken-migration: migration BrokenThings1764150000000 failed: relation "no_such_table" does not exist',
+    );
+  });
+});

@@ -38,19 +38,19 @@ export class NotifyEmailHooks {
       for (const id of await this.accounts.projectMaintainers(notice.projectMaintainersOf))
         userIds.add(id);
     }
-    // One mail per address; remember whose it is for the audit record.
-    const recipients = new Map<string, string | null>();
+    // One mail per address (compared case-insensitively); remember whose it is for the audit record.
+    const recipients = new Map<string, { to: string; userId: string | null }>();
+    const add = (to: string, userId: string | null) => {
+      if (!recipients.has(to.toLowerCase())) recipients.set(to.toLowerCase(), { to, userId });
+    };
     for (const id of userIds) {
       const address = await this.accounts.primaryEmail(id);
-      if (address && !recipients.has(address.toLowerCase()))
-        recipients.set(address.toLowerCase(), id);
+      if (address) add(address, id);
     }
-    for (const address of notice.addresses ?? []) {
-      if (!recipients.has(address.toLowerCase()))
-        recipients.set(address.toLowerCase(), 'user' in event ? event.user.id : null);
-    }
+    for (const address of notice.addresses ?? [])
+      add(address, 'user' in event ? event.user.id : null);
     const project = 'project' in event ? { id: event.project.id, name: event.project.name } : null;
-    for (const [to, userId] of recipients) {
+    for (const { to, userId } of recipients.values()) {
       this.mailer.enqueue({ to, subject: notice.subject, text: notice.text }, () =>
         this.plugin.recordAudit({
           tag: 'notify:email:sent',
