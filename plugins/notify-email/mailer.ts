@@ -17,6 +17,8 @@ export interface Mail {
 export class Mailer implements OnApplicationShutdown {
   private readonly transport: Transporter;
   private readonly pending = new Set<Promise<void>>();
+  /** Wake-ups of sends waiting to retry, so shutdown need not sit out their backoff. */
+  private readonly waiting = new Set<() => void>();
   private closing = false;
 
   constructor(
@@ -63,16 +65,34 @@ export class Mailer implements OnApplicationShutdown {
           last ? 'notification not sent: giving up' : 'notification not sent: will retry',
         );
         if (last) return;
-        await new Promise((resolve) =>
-          setTimeout(resolve, this.options.retryDelayMs * 2 ** (attempt - 1)).unref(),
-        );
+        await this.backoff(this.options.retryDelayMs * 2 ** (attempt - 1));
+        if (this.closing) {
+          this.plugin.logger.error(
+            { subject: mail.subject },
+            'notification not sent: Larder is stopping',
+          );
+          return;
+        }
       }
     }
   }
 
+  private backoff(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.waiting.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.waiting.add(wake);
+    });
+  }
+
   async onApplicationShutdown(): Promise<void> {
-    // Let sends in flight finish; no retry starts after this.
+    // Let sends in flight finish; sends waiting to retry give up now (logged), none starts after.
     this.closing = true;
+    for (const wake of [...this.waiting]) wake();
     await this.idle();
     this.transport.close();
   }

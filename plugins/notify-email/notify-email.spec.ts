@@ -187,3 +187,32 @@ describe('notify-email options', () => {
     );
   });
 });
+
+describe('notify-email at shutdown', () => {
+  it('does not sit out a long retry backoff: the waiting send gives up, logged', async () => {
+    const smtp = await startSmtpServer();
+    const logs = captureLogs();
+    const t = await createPluginTestApp('notify-email', {
+      options: { smtpUrl: smtp.url, retries: '5', retryDelayMs: '600000' },
+      overrides: [
+        { provide: ACCOUNT_DIRECTORY, useValue: directory },
+        { provide: LOGGER, useValue: logs.logger },
+      ],
+    });
+    try {
+      smtp.state.refuse = 100;
+      await t.asActor(userActor('alice'), () =>
+        t.app.get(HookBus).perform('account.password.changed', { user: alice }, async () => {}),
+      );
+      await waitFor(() => logs.lines.some((l) => l.msg === 'notification not sent: will retry'));
+      const started = Date.now();
+      await t.close();
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(logs.lines.some((l) => l.msg === 'notification not sent: Larder is stopping')).toBe(
+        true,
+      );
+    } finally {
+      await smtp.close();
+    }
+  });
+});
