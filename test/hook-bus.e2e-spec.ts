@@ -1,4 +1,5 @@
 import { Body, Controller, HttpCode, Injectable, Module, Post } from '@nestjs/common';
+import { CsrfExempt, Public } from '../src/accounts/auth/auth.decorators.js';
 import { HookBus } from '../src/hooks/hook-bus.js';
 import type { HookEvent, HookMap } from '../src/hooks/hook-map.js';
 import { HookVeto, HookVetoError } from '../src/hooks/hook-veto.js';
@@ -56,6 +57,8 @@ class ScriptedHooks {
 
 /** A write performed through the bus, over HTTP, as a feature controller would. */
 @Controller('test/releases')
+@Public()
+@CsrfExempt()
 class ReleaseController {
   constructor(private readonly bus: HookBus) {}
 

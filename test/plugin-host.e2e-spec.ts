@@ -1,39 +1,53 @@
+import { Global, Module } from '@nestjs/common';
 import { join } from 'node:path';
 import { HookBus } from '../src/hooks/hook-bus.js';
 import { HookVetoError } from '../src/hooks/hook-veto.js';
 import { pendingSchemaChanges } from '../src/database/migrator.js';
 import { AuditTagRegistry } from '../src/plugin-host/audit-extension.js';
 import { TabRegistry } from '../src/web/tabs.js';
-import { PROJECT_ROLES } from '../src/plugin-host/directories.js';
-import { createPluginTestApp, testUserId, userActor, type TestApp } from './helpers/test-app.js';
-import { TestAuthModule } from './helpers/test-auth.js';
+import {
+  PROJECT_ROLE_RESOLVER,
+  type ProjectRoleName,
+  type ProjectRoleResolver,
+} from '../src/accounts/auth/auth.types.js';
+import { createUser, login, type SignedInAgent } from './helpers/factories.js';
+import { createPluginTestApp, userActor, type TestApp } from './helpers/test-app.js';
 
 const samplePlugin = join(process.cwd(), 'test/fixtures/plugins/sample');
 
 describe('a plugin loaded by absolute path', () => {
   let t: TestApp;
+  // The projects feature resolves roles; here alice owns acme-widgets and bob maintains it.
+  const roles = new Map<string, ProjectRoleName>();
+  const resolver: ProjectRoleResolver = {
+    resolve: async (name, userId) =>
+      name === 'acme-widgets'
+        ? { project: { id: 'p1', name, normalizedName: name }, role: roles.get(userId) ?? null }
+        : null,
+  };
+  @Global()
+  @Module({
+    providers: [{ provide: PROJECT_ROLE_RESOLVER, useValue: resolver }],
+    exports: [PROJECT_ROLE_RESOLVER],
+  })
+  class RolesModule {}
+  let alice: SignedInAgent;
+  let bob: SignedInAgent;
+  let root: SignedInAgent;
   beforeAll(async () => {
     t = await createPluginTestApp(samplePlugin, {
       name: 'sample',
       options: { pageSize: '2' },
-      imports: [TestAuthModule],
-      // The projects feature will provide roles; here alice owns acme-widgets, bob maintains it.
-      overrides: [
-        {
-          provide: PROJECT_ROLES,
-          useValue: {
-            roleOf: async (userId: string, project: string) =>
-              project !== 'acme-widgets'
-                ? null
-                : userId === testUserId('alice')
-                  ? 'Owner'
-                  : userId === testUserId('bob')
-                    ? 'Maintainer'
-                    : null,
-          },
-        },
-      ],
+      imports: [RolesModule],
     });
+    const [a, b, r] = await Promise.all([
+      createUser(t),
+      createUser(t),
+      createUser(t, { admin: true }),
+    ]);
+    roles.set(a.user.id, 'Owner');
+    roles.set(b.user.id, 'Maintainer');
+    [alice, bob, root] = [await login(t, a), await login(t, b), await login(t, r)];
   });
   afterAll(async () => {
     await t?.close();
@@ -94,15 +108,12 @@ describe('a plugin loaded by absolute path', () => {
   it('shows its admin tab page to admins, inside the core layout with the tab bar', async () => {
     await t.dataSource.query('DELETE FROM sample_notes');
     await t.dataSource.query(`INSERT INTO sample_notes (body) VALUES ('one'), ('two'), ('three')`);
-    const res = await t
-      .http()
-      .get('/admin/sample/')
-      .set('X-Test-User', 'root')
-      .set('X-Test-Admin', '1');
+    const res = await root.agent.get('/admin/sample/');
     expect(res.status).toBe(200);
     expect(res.text).toContain('<header class="site-header">');
+    // In the admin tab bar, after the core's own admin tabs.
     expect(res.text).toMatch(
-      /<nav class="tabs"[^>]*>\s*<a href="\/admin\/sample\/" class="active" aria-current="page">Sample notes<\/a>/,
+      /<nav class="tabs"[^>]*>[\s\S]*<a href="\/admin\/sample\/" class="active" aria-current="page">Sample notes<\/a>[\s\S]*<\/nav>/,
     );
     // The option LARDER_PLUGIN_SAMPLE_PAGE_SIZE=2 reached the plugin.
     // Rendered through the plugin's own partial, {{> sample/note}}.
@@ -110,9 +121,10 @@ describe('a plugin loaded by absolute path', () => {
     expect(res.text).not.toContain('three');
   });
 
-  it('hides the page from signed-in non-admins and from anonymous visitors (404)', async () => {
-    await t.http().get('/admin/sample/').set('X-Test-User', 'alice').expect(404);
-    await t.http().get('/admin/sample/').expect(404);
+  it('hides the page from signed-in non-admins (404) and sends anonymous visitors to sign in', async () => {
+    await alice.agent.get('/admin/sample/').expect(404);
+    const res = await t.http().get('/admin/sample/').expect(303);
+    expect(res.headers.location).toMatch(/^\/account\/login\/\?next=/);
   });
 
   it('leaves the tab out of the tab bar for viewers its permission refuses', () => {
@@ -124,21 +136,14 @@ describe('a plugin loaded by absolute path', () => {
   });
 
   it("shows a project tab to the project's owners only, linking to that project", async () => {
-    const res = await t
-      .http()
-      .get('/manage/project/acme-widgets/sample/')
-      .set('X-Test-User', 'alice');
+    const res = await alice.agent.get('/manage/project/acme-widgets/sample/');
     expect(res.status).toBe(200);
     expect(res.text).toContain(
       '<a href="/manage/project/acme-widgets/sample/" class="active" aria-current="page">Sample</a>',
     );
     expect(res.text).toContain('<h1>Sample for acme-widgets</h1>');
-    await t
-      .http()
-      .get('/manage/project/acme-widgets/sample/')
-      .set('X-Test-User', 'bob')
-      .expect(404);
-    await t.http().get('/manage/project/other/sample/').set('X-Test-User', 'alice').expect(404);
+    await bob.agent.get('/manage/project/acme-widgets/sample/').expect(404);
+    await alice.agent.get('/manage/project/other/sample/').expect(404);
   });
 });
 

@@ -1,7 +1,6 @@
 /**
- * Read-only views of the core's accounts and projects for plugins, behind tokens so plugins
- * never import the entities. The accounts and projects features provide the real ones; until
- * they are wired (see plugin-host.module.ts) the defaults below know nobody.
+ * A read-only view of the core's accounts for plugins, behind a token so plugins never import
+ * the entities. The accounts feature provides it (src/accounts/account-directory.ts).
  */
 export interface AccountDirectory {
   /** The account's primary, verified e-mail address, or `null` when it has none. */
@@ -10,16 +9,3 @@ export interface AccountDirectory {
   projectMaintainers(projectId: string): Promise<string[]>;
 }
 export const ACCOUNT_DIRECTORY = Symbol('larder.account-directory');
-
-export interface ProjectRoles {
-  /** The user's role on the project (`Owner`, `Maintainer`), or `null`. */
-  roleOf(userId: string, projectNormalizedName: string): Promise<string | null>;
-}
-export const PROJECT_ROLES = Symbol('larder.project-roles');
-
-export const emptyAccountDirectory: AccountDirectory = {
-  primaryEmail: async () => null,
-  projectMaintainers: async () => [],
-};
-
-export const emptyProjectRoles: ProjectRoles = { roleOf: async () => null };
