@@ -12,6 +12,7 @@ import type { DataSource } from 'typeorm';
 import { ConfigModule } from './config/config.module.js';
 import type { Config } from './config/config.js';
 import { HooksModule } from './hooks/hooks.module.js';
+import { StorageModule } from './storage/storage.module.js';
 import { ContextMiddleware } from './context/context.middleware.js';
 import { AccessLogMiddleware } from './ops/access-log.middleware.js';
 import { Metrics } from './ops/metrics.js';
@@ -44,6 +45,7 @@ export class AppModule implements NestModule {
         }),
         WebModule,
         HooksModule,
+        StorageModule,
       ],
       controllers: [OpsController],
       providers: [
