@@ -17,7 +17,10 @@ import { AdminModule } from './admin/admin.module.js';
 import { ConfigModule } from './config/config.module.js';
 import type { Config } from './config/config.js';
 import { HooksModule } from './hooks/hooks.module.js';
+import { PackagesModule } from './packages/packages.module.js';
+import { ProjectsModule } from './projects/projects.module.js';
 import { StorageModule } from './storage/storage.module.js';
+import { UploadModule } from './upload/upload.module.js';
 import { ContextMiddleware } from './context/context.middleware.js';
 import { AccessLogMiddleware } from './ops/access-log.middleware.js';
 import { Metrics } from './ops/metrics.js';
@@ -53,6 +56,9 @@ export class AppModule implements NestModule {
         StorageModule,
         AccountsModule,
         AdminModule,
+        ProjectsModule,
+        PackagesModule,
+        UploadModule,
       ],
       controllers: [OpsController],
       providers: [

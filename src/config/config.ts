@@ -38,6 +38,8 @@ export interface Config {
   /** When set, `/metrics` asks for `Authorization: Bearer <token>`. */
   metricsToken: string | undefined;
   maxUploadMb: number;
+  /** Accept PEP 440 local versions (`1.0+build.3`) on upload; PyPI refuses them. */
+  allowLocalVersions: boolean;
   hookTimeoutMs: number;
   /** `smtp://user:pass@host:587` or `smtps://…`; unset → e-mails are written to the log instead. */
   smtpUrl: string | undefined;
@@ -240,6 +242,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     ),
     metricsToken: optional(env, 'LARDER_METRICS_TOKEN'),
     maxUploadMb: int(env, 'LARDER_MAX_UPLOAD_MB', 100, 1, 100_000),
+    allowLocalVersions: bool(env, 'LARDER_ALLOW_LOCAL_VERSIONS', false),
     hookTimeoutMs: int(env, 'LARDER_HOOK_TIMEOUT_MS', 5000, 1, 600_000),
     smtpUrl: url(env, 'LARDER_SMTP_URL', ['smtp:', 'smtps:']),
     mailFrom: str(env, 'LARDER_MAIL_FROM', 'Larder <larder@localhost>'),

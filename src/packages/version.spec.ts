@@ -8,6 +8,7 @@ import {
   parseVersion,
   sortVersions,
   InvalidVersionError,
+  isValidSpecifierSet,
 } from './version.js';
 
 describe('PEP 440 versions', () => {
@@ -133,5 +134,34 @@ describe('PEP 440 versions', () => {
     expect(isCanonicalPublicVersion('1.0rc1')).toBe(true);
     expect(isCanonicalPublicVersion('1.0-rc1')).toBe(false);
     expect(isCanonicalPublicVersion('01.0')).toBe(false);
+  });
+});
+
+describe('PEP 440 specifier sets', () => {
+  it.each([
+    '>=3.8',
+    '>=3.8, <4',
+    '~=3.10',
+    '!=3.9.*,>=3',
+    '==3.*',
+    '===foo',
+    '>3.6.0a1',
+    '==1.0+local',
+  ])('accepts %j', (spec) => {
+    expect(isValidSpecifierSet(spec)).toBe(true);
+  });
+  it.each([
+    '',
+    '3.8',
+    '>=',
+    '>=3.8;',
+    '>=3.*',
+    '~=3',
+    '>=dog',
+    '>=3.8,',
+    '>=1.0+local',
+    '<script>',
+  ])('refuses %j', (spec) => {
+    expect(isValidSpecifierSet(spec)).toBe(false);
   });
 });

@@ -216,3 +216,27 @@ export function sortVersions(versions: readonly string[]): string[] {
   parsed.sort((x, y) => compareVersions(x.p, y.p));
   return parsed.map((x) => x.v);
 }
+
+const SPECIFIER_RE = /^(~=|===|==|!=|<=|>=|<|>)\s*(\S+)$/;
+
+/**
+ * A PEP 440 specifier set (`>=3.8, !=3.9.*`), as `Requires-Python` carries it. Invalid ones
+ * are refused at upload: pip and uv read them from every simple page.
+ */
+export function isValidSpecifierSet(input: string): boolean {
+  if (input.trim() === '') return false;
+  return input.split(',').every((clause) => {
+    const match = SPECIFIER_RE.exec(clause.trim());
+    if (!match) return false;
+    const [, op, value] = match;
+    if (op === '===') return /^[^\s,;]+$/.test(value);
+    const wildcard = value.endsWith('.*');
+    if (wildcard && op !== '==' && op !== '!=') return false;
+    const version = tryParseVersion(wildcard ? value.slice(0, -2) : value);
+    if (!version) return false;
+    // Local labels only with == and != (PEP 440), prefix matching never with them.
+    if (version.local && ((op !== '==' && op !== '!=') || wildcard)) return false;
+    if (op === '~=' && version.release.length < 2) return false;
+    return true;
+  });
+}

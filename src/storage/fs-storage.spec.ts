@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { FsStorage } from './fs-storage.js';
 import { FileTooLargeError } from './storage-driver.js';
-import { storageContract } from './storage-contract.js';
+import { storageContract } from '../../test/helpers/storage-contract.js';
 
 async function allFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);

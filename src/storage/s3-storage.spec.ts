@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { S3Storage } from './s3-storage.js';
-import { storageContract } from './storage-contract.js';
+import { storageContract } from '../../test/helpers/storage-contract.js';
 
 /**
  * Against s3rver (an S3 emulator from npm, run in-process on a free port): the same contract

@@ -71,6 +71,8 @@ export function parseMultipart<T>(
     parser = busboy({
       headers: req.headers,
       defParamCharset: 'utf8',
+      // Keep the client's filename whole: a path in it is refused, not silently cut off.
+      preservePath: true,
       limits: {
         fieldSize: limits.fieldBytes,
         fields: limits.fields,

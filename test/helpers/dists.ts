@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { blake2b } from 'hash-wasm';
 import tarStream from 'tar-stream';
 import yazl from 'yazl';
 
@@ -30,6 +31,7 @@ export interface Dist {
   bytes: Buffer;
   sha256: string;
   md5: string;
+  blake2b256: string;
   metadata: Buffer | null;
 }
 
@@ -44,13 +46,18 @@ export function coreMetadata(options: DistOptions, metadataVersion = '2.1'): str
   return `${lines.join('\n')}\n\n${options.description ?? 'Hello from a test.\n'}`;
 }
 
-function finish(filename: string, bytes: Buffer, metadata: Buffer | null): Dist {
+export async function finish(
+  filename: string,
+  bytes: Buffer,
+  metadata: Buffer | null,
+): Promise<Dist> {
   return {
     filename,
     bytes,
     metadata,
     sha256: createHash('sha256').update(bytes).digest('hex'),
     md5: createHash('md5').update(bytes).digest('hex'),
+    blake2b256: await blake2b(bytes, 256),
   };
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { FileTooLargeError, type StorageDriver } from './storage-driver.js';
+import { FileTooLargeError, type StorageDriver } from '../../src/storage/storage-driver.js';
 
 /** Behaviour every driver shares; each driver's spec runs it against its own store. */
 export function storageContract(make: () => StorageDriver | Promise<StorageDriver>): void {
