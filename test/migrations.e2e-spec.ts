@@ -1,4 +1,8 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataDirInUseError, startEmbeddedPostgres } from '../src/database/embedded-postgres.js';
 import { createDataSource } from '../src/database/data-source.js';
 import { runMigrations } from '../src/database/migrator.js';
 import { runAsSystem } from '../src/context/request-context.js';
@@ -17,8 +21,24 @@ class CreateLockProbe1700000000001 implements MigrationInterface {
 }
 
 // Several app nodes share one server, so the advisory lock matters there. The embedded database
-// serves one process only; that guarantee is tested in server.e2e-spec.ts.
-if (databaseMode === 'server') {
+// serves one opener only, so two migrators can never meet on it: that is what embedded mode
+// checks (across processes too, in server.e2e-spec.ts).
+if (databaseMode === 'embedded') {
+  describe('migrations on the embedded database', () => {
+    it('cannot race: a second opener of the data dir is refused while the first has it', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'larder-lock-'));
+      const template = process.env.PGLITE_TEMPLATE_DIR;
+      if (template) await cp(template, dir, { recursive: true });
+      const first = await startEmbeddedPostgres(dir);
+      try {
+        await expect(startEmbeddedPostgres(dir)).rejects.toThrow(DataDirInUseError);
+      } finally {
+        await first.close();
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  });
+} else {
   describe('migrations on a shared server', () => {
     let db: TestDatabase;
     beforeAll(async () => {

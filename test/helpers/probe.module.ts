@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Module, Post } from '@nestjs/common';
 import { IsInt, IsString, Length, Min } from 'class-validator';
+import { CsrfExempt, Public } from '../../src/accounts/auth/auth.decorators.js';
 import { requestContext } from '../../src/context/request-context.js';
 
 class EchoDto {
@@ -13,7 +14,10 @@ class EchoDto {
 }
 
 /** Test-only routes that exercise the global pipeline: context, validation, errors. */
+// Public JSON routes: the auth guard lets anyone in, and the POST probe has no browser form.
 @Controller('probe')
+@Public()
+@CsrfExempt()
 class ProbeController {
   @Get('context')
   context() {

@@ -1,5 +1,6 @@
 import {
   Body,
+  HttpCode,
   Controller,
   Get,
   HttpException,
@@ -94,6 +95,7 @@ export class LoginController {
     });
   }
 
+  @HttpCode(200)
   @Post('login')
   @Public()
   async signIn(@Body() body: LoginDto, @Res() res: Response): Promise<void> {
@@ -111,6 +113,7 @@ export class LoginController {
     }
   }
 
+  @HttpCode(200)
   @Post('two-factor')
   @Public()
   async secondFactor(@Body() body: SecondFactorDto, @Res() res: Response): Promise<void> {
@@ -149,6 +152,7 @@ export class LoginController {
     res.render('accounts/register', { title: 'Create an account' });
   }
 
+  @HttpCode(200)
   @Post('register')
   @Public()
   async register(@Body() body: RegisterDto, @Res() res: Response): Promise<void> {
@@ -192,6 +196,7 @@ export class LoginController {
     res.render('accounts/reset-request', { title: 'Reset your password' });
   }
 
+  @HttpCode(200)
   @Post('reset-password')
   @Public()
   async resetRequest(@Body() body: ResetRequestDto, @Res() res: Response): Promise<void> {
@@ -219,6 +224,7 @@ export class LoginController {
     }
   }
 
+  @HttpCode(200)
   @Post('reset-password/confirm')
   @Public()
   async resetConfirm(@Body() body: ResetConfirmDto, @Res() res: Response): Promise<void> {

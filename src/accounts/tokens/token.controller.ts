@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Post, Render, Res } from '@nestjs/common';
+import { Body, HttpCode, Controller, Get, Param, Post, Render, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { AccountInputError } from '../account.errors.js';
 import { AccountPages } from '../account-pages.js';
@@ -26,6 +26,7 @@ export class TokenController {
   }
 
   /** Renders the list again with the new value: the one time it is shown. */
+  @HttpCode(200)
   @Post()
   async create(
     @Body() body: CreateTokenDto,

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Post, Res } from '@nestjs/common';
+import { Body, HttpCode, Controller, Get, Post, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { AccountPages } from '../account-pages.js';
 import { SensitiveFormDto, TotpConfirmDto } from '../account.dto.js';
@@ -33,6 +33,7 @@ export class TwoFactorController {
     });
   }
 
+  @HttpCode(200)
   @Post('two-factor/totp')
   async confirm(
     @Body() body: TotpConfirmDto,
@@ -57,6 +58,7 @@ export class TwoFactorController {
     res.redirect(303, '/manage/account/security/');
   }
 
+  @HttpCode(200)
   @Post('recovery-codes')
   async regenerate(
     @Body() body: SensitiveFormDto,
