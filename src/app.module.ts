@@ -17,6 +17,7 @@ import { AdminModule } from './admin/admin.module.js';
 import { ConfigModule } from './config/config.module.js';
 import type { Config } from './config/config.js';
 import { HooksModule } from './hooks/hooks.module.js';
+import { IndexApiModule } from './index-api/index-api.module.js';
 import { PackagesModule } from './packages/packages.module.js';
 import { ProjectsModule } from './projects/projects.module.js';
 import { StorageModule } from './storage/storage.module.js';
@@ -59,6 +60,7 @@ export class AppModule implements NestModule {
         ProjectsModule,
         PackagesModule,
         UploadModule,
+        IndexApiModule,
       ],
       controllers: [OpsController],
       providers: [

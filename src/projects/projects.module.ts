@@ -1,6 +1,8 @@
 import { Global, Module, type OnModuleInit } from '@nestjs/common';
 import { PROJECT_ROLE_RESOLVER } from '../accounts/auth/auth.types.js';
 import { TabRegistry } from '../web/tabs.js';
+import { ManageProjectController } from './manage-project.controller.js';
+import { ProjectPageController } from './project-page.controller.js';
 import { ProjectService } from './project.service.js';
 import { RoleService } from './role.service.js';
 
@@ -10,6 +12,7 @@ import { RoleService } from './role.service.js';
  */
 @Global()
 @Module({
+  controllers: [ManageProjectController, ProjectPageController],
   providers: [
     ProjectService,
     RoleService,
