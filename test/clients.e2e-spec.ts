@@ -185,7 +185,9 @@ suite('real clients: python -m build, twine and pip', () => {
     const refused = await twine(rebuilt);
     expect(refused.code).not.toBe(0);
     // twine prints the standard phrase, then our reason phrase on the next line.
-    expect(oneLine(refused.output)).toMatch(/400 Bad Request from \S+ File already exists \('acme_widgets-1\.0/);
+    expect(oneLine(refused.output)).toMatch(
+      /400 Bad Request from \S+ File already exists \('acme_widgets-1\.0/,
+    );
     const skipped = await twine(rebuilt, ['--skip-existing']);
     expect(skipped.code).toBe(0);
     expect(oneLine(skipped.output)).toMatch(
