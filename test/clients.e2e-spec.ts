@@ -1,4 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
+import { itWithSharedDists, sharedDists } from './helpers/shared-fixtures.js';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -257,20 +258,24 @@ suite('real clients: python -m build, twine and pip', () => {
     expect(await readdir(pinned)).toEqual(['acme_widgets-2.0-py3-none-any.whl']);
   }, 120_000);
 
-  it('uploads the real wheels from ../shared/fixtures/dists with twine and installs one with pip', async () => {
-    const fixtures = join(process.cwd(), '..', 'shared', 'fixtures', 'dists');
-    const files = [
-      'example-21.12-py3-none-any.whl',
-      'wheel-0.40.0-py3-none-any.whl',
-      'setuptools-67.6.1-py3-none-any.whl',
-    ].map((f) => join(fixtures, f));
-    expect((await twine(files, [], `${base}/legacy`)).code).toBe(0);
-    const target = join(work, 'fixtures');
-    expect((await pip(['install', '--no-deps', '--target', target, 'example==21.12'])).code).toBe(
-      0,
-    );
-    expect((await readdir(target)).some((f) => f.startsWith('example'))).toBe(true);
-  }, 120_000);
+  itWithSharedDists(
+    'uploads the real wheels from ../shared/fixtures/dists with twine and installs one with pip',
+    async () => {
+      const fixtures = sharedDists;
+      const files = [
+        'example-21.12-py3-none-any.whl',
+        'wheel-0.40.0-py3-none-any.whl',
+        'setuptools-67.6.1-py3-none-any.whl',
+      ].map((f) => join(fixtures, f));
+      expect((await twine(files, [], `${base}/legacy`)).code).toBe(0);
+      const target = join(work, 'fixtures');
+      expect((await pip(['install', '--no-deps', '--target', target, 'example==21.12'])).code).toBe(
+        0,
+      );
+      expect((await readdir(target)).some((f) => f.startsWith('example'))).toBe(true);
+    },
+    120_000,
+  );
 
   it('shows the refusal reason twine prints for a project the token may not touch', async () => {
     const other = await createUser(t);

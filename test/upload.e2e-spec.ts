@@ -1,4 +1,5 @@
 import { readdir } from 'node:fs/promises';
+import { itWithSharedDists, sharedDists } from './helpers/shared-fixtures.js';
 import { join } from 'node:path';
 import { FilenameRegistry } from '../src/packages/filename-registry.entity.js';
 import { ReleaseFile } from '../src/packages/release-file.entity.js';
@@ -430,16 +431,14 @@ describe('the upload API (POST /legacy/)', () => {
     expect(await t.dataSource.manager.countBy(Project, { normalizedName: 'race' })).toBe(1);
   });
 
-  it('uploads the real wheels from ../shared/fixtures/dists', async () => {
+  itWithSharedDists('uploads the real wheels from ../shared/fixtures/dists', async () => {
     const { readFile } = await import('node:fs/promises');
     for (const [filename, name, version] of [
       ['pip-23.2.1-py3-none-any.whl', 'pip', '23.2.1'],
       ['wheel-0.40.0-py3-none-any.whl', 'wheel', '0.40.0'],
       ['example-21.12-py3-none-any.whl', 'example', '21.12'],
     ]) {
-      const bytes = await readFile(
-        join(process.cwd(), '..', 'shared', 'fixtures', 'dists', filename),
-      );
+      const bytes = await readFile(join(sharedDists, filename));
       const dist = await finish(filename, bytes, null);
       await upload(t, dist, name, version, { token: aliceToken }).expect(200);
     }

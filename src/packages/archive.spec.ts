@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { itWithSharedDists, sharedDists } from '../../test/helpers/shared-fixtures.js';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buildSdist, buildWheel, tarGzBuffer, zipBuffer } from '../../test/helpers/dists.js';
@@ -22,7 +23,7 @@ function source(bytes: Buffer): ArchiveSource & { reads: number } {
   return s;
 }
 
-const FIXTURES = join(process.cwd(), '..', 'shared', 'fixtures', 'dists');
+const FIXTURES = sharedDists;
 
 describe('reading metadata from archives', () => {
   it('reads METADATA from a wheel', async () => {
@@ -32,7 +33,7 @@ describe('reading metadata from archives', () => {
     expect(found.bytes.equals(wheel.metadata!)).toBe(true);
   });
 
-  it('reads the real pip wheel', async () => {
+  itWithSharedDists('reads the real pip wheel', async () => {
     const bytes = await readFile(join(FIXTURES, 'pip-23.2.1-py3-none-any.whl'));
     const found = await readWheelMetadata(source(bytes), 'pip-23.2.1-py3-none-any.whl');
     expect(field(parseCoreMetadata(found.bytes), 'Version')).toBe('23.2.1');
