@@ -25,7 +25,10 @@ export function seedAccount(env) {
     })
       .toString()
       .trim();
-  cli(['user', 'create', 'bench', '--email', 'bench@example.test', '--password-stdin'], 'Loaf-of-rye-9731!\n');
+  cli(
+    ['user', 'create', 'bench', '--email', 'bench@example.test', '--password-stdin'],
+    'Loaf-of-rye-9731!\n',
+  );
   return cli(['token', 'create', 'bench', '--name', 'bench']).split('\n').pop();
 }
 
@@ -91,7 +94,12 @@ export async function distributions(name, version) {
   });
   const sdist = await tgz({ [`${stem}/PKG-INFO`]: meta, [`${stem}/pyproject.toml`]: '' });
   return [
-    { filename: `${stem}-py3-none-any.whl`, bytes: wheel, filetype: 'bdist_wheel', pyversion: 'py3' },
+    {
+      filename: `${stem}-py3-none-any.whl`,
+      bytes: wheel,
+      filetype: 'bdist_wheel',
+      pyversion: 'py3',
+    },
     { filename: `${stem}.tar.gz`, bytes: sdist, filetype: 'sdist', pyversion: 'source' },
   ];
 }
@@ -116,14 +124,20 @@ export async function uploadFile(base, token, name, version, file) {
     body: form,
     headers: { Authorization: `Basic ${Buffer.from(`__token__:${token}`).toString('base64')}` },
   });
-  if (res.status !== 200) throw new Error(`upload of ${file.filename}: ${res.status} ${res.statusText}`);
+  if (res.status !== 200)
+    throw new Error(`upload of ${file.filename}: ${res.status} ${res.statusText}`);
 }
 
 /**
  * `connections` keep-alive loops GET `path` for `seconds`; returns requests/s and latency
  * percentiles (ms). Every answer must have status `expect`.
  */
-export async function load(port, path, headers, { connections = 32, seconds = 8, expect = 200 } = {}) {
+export async function load(
+  port,
+  path,
+  headers,
+  { connections = 32, seconds = 8, expect = 200 } = {},
+) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const latencies = [];
   let errors = 0;
@@ -153,6 +167,13 @@ export async function load(port, path, headers, { connections = 32, seconds = 8,
   const elapsed = (performance.now() - started) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))];
-  return { rps: latencies.length / elapsed, p50: pct(50), p99: pct(99), requests: latencies.length, errors };
+  const pct = (p) =>
+    latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))];
+  return {
+    rps: latencies.length / elapsed,
+    p50: pct(50),
+    p99: pct(99),
+    requests: latencies.length,
+    errors,
+  };
 }

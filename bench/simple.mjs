@@ -55,16 +55,28 @@ async function measure(label, env) {
     console.log(`${label}: seeded 200 files in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const html = Buffer.from(await (await fetch(`${server.base}/simple/bench-pkg/`)).arrayBuffer());
     const json = Buffer.from(
-      await (await fetch(`${server.base}/simple/bench-pkg/`, { headers: { Accept: PIP_ACCEPT } })).arrayBuffer(),
+      await (
+        await fetch(`${server.base}/simple/bench-pkg/`, { headers: { Accept: PIP_ACCEPT } })
+      ).arrayBuffer(),
     );
     console.log(`${label}: page sizes JSON ${json.length} B, HTML ${html.length} B`);
     await load(server.port, '/simple/bench-pkg/', { Accept: PIP_ACCEPT }, { seconds: 2 }); // warm-up
-    row(`Larder ${label}, JSON (pip Accept)`, await load(server.port, '/simple/bench-pkg/', { Accept: PIP_ACCEPT }, { seconds }));
+    row(
+      `Larder ${label}, JSON (pip Accept)`,
+      await load(server.port, '/simple/bench-pkg/', { Accept: PIP_ACCEPT }, { seconds }),
+    );
     row(`Larder ${label}, HTML`, await load(server.port, '/simple/bench-pkg/', {}, { seconds }));
-    const etag = (await fetch(`${server.base}/simple/bench-pkg/`, { headers: { Accept: PIP_ACCEPT } })).headers.get('etag');
+    const etag = (
+      await fetch(`${server.base}/simple/bench-pkg/`, { headers: { Accept: PIP_ACCEPT } })
+    ).headers.get('etag');
     row(
       `Larder ${label}, JSON If-None-Match → 304`,
-      await load(server.port, '/simple/bench-pkg/', { Accept: PIP_ACCEPT, 'If-None-Match': etag }, { seconds, expect: 304 }),
+      await load(
+        server.port,
+        '/simple/bench-pkg/',
+        { Accept: PIP_ACCEPT, 'If-None-Match': etag },
+        { seconds, expect: 304 },
+      ),
     );
     return { json, html };
   } finally {
@@ -109,5 +121,7 @@ plain.close();
 
 const ceilingJson = rows.find((r) => r.label.startsWith('plain') && r.label.endsWith('JSON')).rps;
 for (const r of rows.filter((x) => x.label.startsWith('Larder'))) {
-  console.log(`${r.label.padEnd(40)} ${((100 * r.rps) / ceilingJson).toFixed(0)} % of the JSON ceiling`);
+  console.log(
+    `${r.label.padEnd(40)} ${((100 * r.rps) / ceilingJson).toFixed(0)} % of the JSON ceiling`,
+  );
 }

@@ -3,7 +3,14 @@
 // Usage: npm run bench:upload [-- MEGABYTES]
 import { execFileSync } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +27,10 @@ async function bigWheel(path) {
   const zip = new yazl.ZipFile();
   const meta = 'Metadata-Version: 2.1\nName: big-pkg\nVersion: 1.0\n\n';
   zip.addBuffer(Buffer.from(meta), 'big_pkg-1.0.dist-info/METADATA');
-  zip.addBuffer(Buffer.from('Wheel-Version: 1.0\nTag: py3-none-any\n'), 'big_pkg-1.0.dist-info/WHEEL');
+  zip.addBuffer(
+    Buffer.from('Wheel-Version: 1.0\nTag: py3-none-any\n'),
+    'big_pkg-1.0.dist-info/WHEEL',
+  );
   zip.addBuffer(Buffer.from(''), 'big_pkg-1.0.dist-info/RECORD');
   let left = megabytes * 1024 * 1024;
   const { Readable } = await import('node:stream');
@@ -34,7 +44,9 @@ async function bigWheel(path) {
   });
   zip.addReadStream(data, 'big_pkg/blob.bin', { compress: false });
   zip.end();
-  await new Promise((resolve, reject) => zip.outputStream.pipe(createWriteStream(path)).on('finish', resolve).on('error', reject));
+  await new Promise((resolve, reject) =>
+    zip.outputStream.pipe(createWriteStream(path)).on('finish', resolve).on('error', reject),
+  );
 }
 
 function rssKb(pid) {
@@ -57,7 +69,9 @@ function upload(port, token, path, filename, sha256) {
   };
   const head = Buffer.from(
     Object.entries(fields)
-      .map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`)
+      .map(
+        ([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`,
+      )
       .join('') +
       `--${boundary}\r\nContent-Disposition: form-data; name="content"; filename="${filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
   );
@@ -121,8 +135,12 @@ try {
     clearInterval(sampler);
     const mb = size / (1024 * 1024);
     console.log(`file: ${mb.toFixed(1)} MiB wheel (stored member of random bytes)`);
-    console.log(`upload: ${status} in ${seconds.toFixed(2)} s = ${(mb / seconds).toFixed(0)} MiB/s`);
-    console.log(`cp + sync of the same file: ${cpSeconds.toFixed(2)} s = ${(mb / cpSeconds).toFixed(0)} MiB/s`);
+    console.log(
+      `upload: ${status} in ${seconds.toFixed(2)} s = ${(mb / seconds).toFixed(0)} MiB/s`,
+    );
+    console.log(
+      `cp + sync of the same file: ${cpSeconds.toFixed(2)} s = ${(mb / cpSeconds).toFixed(0)} MiB/s`,
+    );
     console.log(
       `server RSS: baseline ${(baseline / 1024).toFixed(1)} MiB, peak ${(peak / 1024).toFixed(1)} MiB, growth ${((peak - baseline) / 1024).toFixed(1)} MiB`,
     );
