@@ -66,7 +66,12 @@ describe('/admin/users/', () => {
       .getRepository(User)
       .findOneByOrFail({ normalizedUsername: 'made' });
     expect(made.isAdmin).toBe(true);
-    await login(t, { user: made, username: 'made', password: 'chosen by an administrator', email: '' });
+    await login(t, {
+      user: made,
+      username: 'made',
+      password: 'chosen by an administrator',
+      email: '',
+    });
 
     await agent
       .post('/admin/users/')
