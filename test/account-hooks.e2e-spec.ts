@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import request from 'supertest';
 import type { EntityManager } from 'typeorm';
 import { HookBus } from '../src/hooks/hook-bus.js';
@@ -222,10 +223,24 @@ describe('failed sign-ins per client IP', () => {
   });
 });
 
-describe('behind TLS (LARDER_BASE_URL=https://…)', () => {
+describe('behind TLS (LARDER_BASE_URL=https://…), with a mail server that is down', () => {
   let t: TestApp;
+  let log = '';
   beforeAll(async () => {
-    t = await createTestApp({ env: { LARDER_BASE_URL: 'https://larder.example.test' } });
+    t = await createTestApp({
+      env: {
+        LARDER_BASE_URL: 'https://larder.example.test',
+        // Nothing listens on port 1: every delivery fails at once.
+        LARDER_SMTP_URL: 'smtp://127.0.0.1:1',
+        LARDER_LOG_LEVEL: 'error',
+      },
+      logDestination: new Writable({
+        write(chunk, _encoding, done) {
+          log += chunk.toString();
+          done();
+        },
+      }),
+    });
   });
   afterAll(async () => {
     await t?.close();
@@ -245,5 +260,15 @@ describe('behind TLS (LARDER_BASE_URL=https://…)', () => {
       .send({ username: dave.username, password: dave.password, csrf_token: csrfFrom(page.text) })
       .expect(303);
     expect(String(res.headers['set-cookie'])).toMatch(/larder_session=[^;]+;.*HttpOnly.*Secure/);
+  });
+
+  it('still creates accounts when e-mail cannot be delivered, and logs the failure', async () => {
+    const erin = await createUser(t, { email: 'erin@example.test' });
+    expect(erin.user.id).toBeDefined();
+    for (let i = 0; i < 50 && !log.includes('"mailTo":"erin@example.test"'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(log).toContain('"mailTo":"erin@example.test"');
+    expect(log).toContain('e-mail failed');
   });
 });
