@@ -1,5 +1,6 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { TabRegistry } from '../web/tabs.js';
+import { AccountApiController } from './account-api.controller.js';
 import { AccountController } from './account.controller.js';
 import { AccountPages } from './account-pages.js';
 import { AuthGuard } from './auth/auth.guard.js';
@@ -25,7 +26,13 @@ import { UserService } from './users/user.service.js';
  * The AuthGuard and SessionMiddleware it exports are installed app-wide by AppModule.
  */
 @Module({
-  controllers: [LoginController, AccountController, TwoFactorController, TokenController],
+  controllers: [
+    LoginController,
+    AccountController,
+    TwoFactorController,
+    TokenController,
+    AccountApiController,
+  ],
   providers: [
     KeyRing,
     Mailer,

@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
+import type { DestinationStream } from 'pino';
 import type { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module.js';
 import { connectAndMigrate } from '../../src/boot.js';
@@ -30,6 +31,8 @@ export interface TestAppOptions {
   schema?: Schema;
   /** Extra modules, e.g. a test-only controller that exercises an extension point. */
   imports?: ModuleMetadata['imports'];
+  /** Where log lines go (default stderr); set `LARDER_LOG_LEVEL` in `env` to see them. */
+  logDestination?: DestinationStream;
 }
 
 /**
@@ -45,7 +48,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     LARDER_PLUGINS: '',
     ...options.env,
   });
-  const logger = createLogger(config.logLevel, 2);
+  const logger = createLogger(config.logLevel, options.logDestination ?? 2);
   const schema = options.schema ?? coreSchema;
   const { dataSource } = await connectAndMigrate(db.target, schema, logger);
   const moduleRef = await Test.createTestingModule({
