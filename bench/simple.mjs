@@ -125,9 +125,10 @@ try {
   console.log(`server PG: skipped (${error.message})`);
 }
 
-const ceilingJson = rows.find((r) => r.label.startsWith('plain') && r.label.endsWith('JSON')).rps;
 for (const r of rows.filter((x) => x.label.startsWith('Larder'))) {
+  const mode = r.label.includes('embedded') ? 'embedded' : 'server PG';
+  const beside = rows.find((x) => x.label === `plain node http (ceiling, ${mode}), JSON`);
   console.log(
-    `${r.label.padEnd(40)} ${((100 * r.rps) / ceilingJson).toFixed(0)} % of the JSON ceiling`,
+    `${r.label.padEnd(44)} ${((100 * r.rps) / beside.rps).toFixed(0)} % of the ceiling measured beside it`,
   );
 }
