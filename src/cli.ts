@@ -15,6 +15,7 @@ import { createLogger } from './ops/logger.js';
 import { larderVersion } from './paths.js';
 import { describePlugins, formatPluginList } from './plugin-host/plugin-list.js';
 import { PluginLoadError } from './plugin-host/plugin-load.error.js';
+import { BlobJanitor } from './packages/blob-janitor.service.js';
 
 /**
  * The `larder` command line (DESIGN.md §7). What a command prints for scripts goes to stdout
@@ -175,6 +176,35 @@ plugins
     const { plugins: set } = await preparePlugins(cfg, logger);
     const described = describePlugins(set);
     out(options.json ? JSON.stringify(described, null, 2) : formatPluginList(described));
+  });
+
+program
+  .command('storage')
+  .description('package file storage')
+  .command('sweep')
+  .description(
+    'delete stored files no release file references (left by a crash between storing and committing)',
+  )
+  .option(
+    '--grace-minutes <minutes>',
+    'leave files younger than this alone: uploads may be in flight',
+    (value: string) => {
+      if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number of minutes');
+      return Number(value);
+    },
+    60,
+  )
+  .option('--dry-run', 'only list what would be deleted', false)
+  .action(async (options: { graceMinutes: number; dryRun: boolean }) => {
+    const result = await withServices('cli:storage-sweep', (app) =>
+      app
+        .get(BlobJanitor)
+        .sweep({ graceMs: options.graceMinutes * 60_000, dryRun: options.dryRun }),
+    );
+    for (const key of result.deleted) out(key);
+    process.stderr.write(
+      `Scanned ${result.scanned} stored files; ${options.dryRun ? 'would delete' : 'deleted'} ${result.deleted.length}.\n`,
+    );
   });
 
 try {

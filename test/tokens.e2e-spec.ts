@@ -247,3 +247,39 @@ describe('API tokens with LARDER_READ_ACCESS=authenticated', () => {
       .expect(200, { actor: 'token' });
   });
 });
+
+describe('GET /api/v1/account', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('tells a token which account and scope it has, and a browser session who is signed in', async () => {
+    const kim = await createUser(t, { username: 'Kim' });
+    const { value, id } = await createToken(t, kim.user, { name: 'ci', projects: ['Foo'] });
+    const res = await t
+      .http()
+      .get('/api/v1/account')
+      .set('Authorization', basicAuth(value))
+      .expect(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body).toEqual({
+      username: 'Kim',
+      isAdmin: false,
+      authenticatedBy: 'token',
+      token: { id, name: 'ci', projects: ['foo'], expiresAt: null },
+    });
+    const { agent } = await login(t, kim);
+    expect((await agent.get('/api/v1/account').expect(200)).body).toMatchObject({
+      username: 'Kim',
+      authenticatedBy: 'session',
+      token: null,
+    });
+    const anon = await t.http().get('/api/v1/account').expect(401);
+    expect(anon.body).toEqual({ code: 'UNAUTHORIZED', message: 'Sign in to continue.' });
+    expect(anon.headers['www-authenticate']).toBe('Basic realm="larder"');
+  });
+});

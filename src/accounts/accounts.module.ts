@@ -2,6 +2,7 @@ import { Global, Module, type OnModuleInit } from '@nestjs/common';
 import { ACCOUNT_DIRECTORY } from '../plugin-host/directories.js';
 import { AccountDirectoryService } from './account-directory.js';
 import { TabRegistry } from '../web/tabs.js';
+import { AccountApiController } from './account-api.controller.js';
 import { AccountController } from './account.controller.js';
 import { AccountPages } from './account-pages.js';
 import { AuthGuard } from './auth/auth.guard.js';
@@ -29,7 +30,13 @@ import { UserService } from './users/user.service.js';
  */
 @Global()
 @Module({
-  controllers: [LoginController, AccountController, TwoFactorController, TokenController],
+  controllers: [
+    LoginController,
+    AccountController,
+    TwoFactorController,
+    TokenController,
+    AccountApiController,
+  ],
   providers: [
     KeyRing,
     Mailer,

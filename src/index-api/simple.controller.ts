@@ -7,9 +7,9 @@ import type { RequestAuth } from '../accounts/auth/auth.types.js';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
 import { normalizeName } from '../packages/names.js';
-import { Project } from '../projects/project.entity.js';
 import { chooseSimpleContentType, SIMPLE_JSON } from './negotiation.js';
 import { cacheScope, mayRead, readableProjects } from './read-scope.js';
+import { PageCache, projectStamp } from './simple.cache.js';
 import { allProjects, projectFiles, projectVersions } from './simple.queries.js';
 import {
   renderIndexHtml,
@@ -55,6 +55,8 @@ function hasTrailingSlash(req: Request): boolean {
  */
 @Controller('simple')
 export class SimpleController {
+  private readonly pages = new PageCache();
+
   constructor(
     private readonly dataSource: DataSource,
     @Inject(CONFIG) private readonly config: Config,
@@ -97,23 +99,26 @@ export class SimpleController {
       const target = `${encodeURIComponent(normalized)}/`;
       return res.redirect(301, slash ? `../${target}` : target);
     }
-    const project = await this.dataSource.manager.findOneBy(Project, {
-      normalizedName: normalized,
-    });
+    const project = await projectStamp(this.dataSource.manager, normalized);
     // 404 also for a project the reader may not see: pip and uv then move to the next index.
     if (!project || !mayRead(this.config, auth, normalized)) {
       throw new NotFoundException(`No project named "${name}".`);
     }
     const type = chooseSimpleContentType(req.headers.accept);
-    const rows = await projectFiles(this.dataSource.manager, project.id);
-    const body =
-      type === SIMPLE_JSON
-        ? renderProjectJson(
-            normalized,
-            await projectVersions(this.dataSource.manager, project.id),
-            rows,
-          )
-        : renderProjectHtml(project.name, rows);
+    const key = `${project.id}:${type}`;
+    let body = this.pages.get(key, project.stamp);
+    if (body === undefined) {
+      const rows = await projectFiles(this.dataSource.manager, project.id);
+      body =
+        type === SIMPLE_JSON
+          ? renderProjectJson(
+              normalized,
+              await projectVersions(this.dataSource.manager, project.id),
+              rows,
+            )
+          : renderProjectHtml(project.name, rows);
+      this.pages.set(key, project.stamp, body);
+    }
     sendPage(req, res, type, body, this.cache);
   }
 }

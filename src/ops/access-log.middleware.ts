@@ -5,6 +5,14 @@ import { maybeRequestContext } from '../context/request-context.js';
 import { LOGGER } from './ops.tokens.js';
 import { Metrics } from './metrics.js';
 
+/** Query parameters that carry a capability (e-mail verification, password reset links). */
+const SECRET_PARAMS = /([?&](?:token|ticket)=)[^&#]*/gi;
+
+/** The URL as logged: a reset link in the access log would let any log reader take the account. */
+export function redactQuery(url: string): string {
+  return url.replace(SECRET_PARAMS, '$1[redacted]');
+}
+
 /**
  * One log line and one metrics sample per request, when the response is finished. The route
  * label is the matched route pattern (`/simple/:name/`), never the raw path, so the number
@@ -28,7 +36,7 @@ export class AccessLogMiddleware implements NestMiddleware {
         {
           reqId: context?.requestId,
           method: req.method,
-          url: req.originalUrl,
+          url: redactQuery(req.originalUrl),
           route,
           status: res.statusCode,
           ms: Math.round(seconds * 1000),

@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
+import type { DestinationStream } from 'pino';
 import type { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module.js';
 import { connectAndMigrate, preparePlugins } from '../../src/boot.js';
@@ -47,6 +48,8 @@ export interface TestAppOptions {
    * a plugin the accounts it reads.
    */
   overrides?: Array<{ provide: unknown; useValue: unknown }>;
+  /** Where log lines go (default stderr); set `LARDER_LOG_LEVEL` in `env` to see them. */
+  logDestination?: DestinationStream;
 }
 
 /**
@@ -62,7 +65,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     LARDER_PLUGINS: '',
     ...options.env,
   });
-  const logger = createLogger(config.logLevel, 2);
+  const logger = createLogger(config.logLevel, options.logDestination ?? 2);
   const { plugins, schema } = await preparePlugins(config, logger, options.schema ?? coreSchema);
   const db = await createTestDatabase();
   try {

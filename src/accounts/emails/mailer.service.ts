@@ -20,12 +20,22 @@ export interface OutgoingMail {
 export class Mailer implements OnModuleDestroy {
   private readonly transport: Transporter | null;
   private readonly listeners: ((mail: OutgoingMail) => void)[] = [];
+  /** Deliveries in flight: waited for at shutdown, so the CLI does not exit before its e-mail. */
+  private readonly pending = new Set<Promise<void>>();
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
-    this.transport = config.smtpUrl ? nodemailer.createTransport(config.smtpUrl) : null;
+    // Short timeouts: a mail server that hangs must not hold connections open for minutes.
+    this.transport = config.smtpUrl
+      ? nodemailer.createTransport({
+          url: config.smtpUrl,
+          connectionTimeout: 10_000,
+          greetingTimeout: 10_000,
+          socketTimeout: 30_000,
+        })
+      : null;
   }
 
   onSend(listener: (mail: OutgoingMail) => void): () => void {
@@ -33,7 +43,10 @@ export class Mailer implements OnModuleDestroy {
     return () => this.listeners.splice(this.listeners.indexOf(listener), 1);
   }
 
-  /** Never throws: a mail server that is down must not fail the action that wanted to write. */
+  /**
+   * Queues the message and returns at once: a mail server that is slow or down must neither
+   * delay nor fail the action that wanted to write (failures are logged).
+   */
   async send(mail: OutgoingMail): Promise<void> {
     for (const listener of this.listeners) listener(mail);
     if (!this.transport) {
@@ -43,14 +56,23 @@ export class Mailer implements OnModuleDestroy {
       );
       return;
     }
-    try {
-      await this.transport.sendMail({ from: this.config.mailFrom, ...mail });
-    } catch (error) {
-      this.logger.error({ err: error, mailTo: mail.to, subject: mail.subject }, 'e-mail failed');
-    }
+    const delivery = this.transport
+      .sendMail({ from: this.config.mailFrom, ...mail })
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          this.logger.error(
+            { err: error, mailTo: mail.to, subject: mail.subject },
+            'e-mail failed',
+          );
+        },
+      )
+      .finally(() => this.pending.delete(delivery));
+    this.pending.add(delivery);
   }
 
-  onModuleDestroy(): void {
+  async onModuleDestroy(): Promise<void> {
+    await Promise.allSettled([...this.pending]);
     this.transport?.close();
   }
 }

@@ -14,8 +14,6 @@ import { User } from '../users/user.entity.js';
 export interface SessionData {
   /** A TOTP secret being enrolled, encrypted, until the user confirms a code. */
   pendingTotp?: string;
-  /** Recovery codes to show once, right after they were generated (encrypted). */
-  freshRecoveryCodes?: string;
 }
 
 /**

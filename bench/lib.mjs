@@ -1,0 +1,179 @@
+// Shared pieces of the index benchmarks: start the built server, seed an account, build
+// distributions, and drive HTTP load with a fixed number of keep-alive connections.
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import tarStream from 'tar-stream';
+import yazl from 'yazl';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export function baseEnv(extra) {
+  return { PATH: process.env.PATH, LARDER_LOG_LEVEL: 'warn', LARDER_PLUGINS: '', ...extra };
+}
+
+/** `larder user create` + `token create`, before the server holds the data dir. */
+export function seedAccount(env) {
+  const cli = (args, input) =>
+    execFileSync(process.execPath, [join(root, 'bin/larder.mjs'), ...args], {
+      env: baseEnv(env),
+      input,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    })
+      .toString()
+      .trim();
+  cli(
+    ['user', 'create', 'bench', '--email', 'bench@example.test', '--password-stdin'],
+    'Loaf-of-rye-9731!\n',
+  );
+  return cli(['token', 'create', 'bench', '--name', 'bench']).split('\n').pop();
+}
+
+export async function startServer(env) {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const child = spawn(process.execPath, [join(root, 'dist/src/main.js')], {
+    env: baseEnv({ PORT: String(port), ...env }),
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200) break;
+    } catch {
+      /* not yet */
+    }
+    if (Date.now() > deadline) throw new Error('server did not start');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return {
+    port,
+    pid: child.pid,
+    base: `http://127.0.0.1:${port}`,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+function zip(entries) {
+  const z = new yazl.ZipFile();
+  for (const [path, content] of Object.entries(entries)) z.addBuffer(Buffer.from(content), path);
+  z.end();
+  return new Promise((resolve) => {
+    const chunks = [];
+    z.outputStream.on('data', (c) => chunks.push(c));
+    z.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
+  });
+}
+
+async function tgz(entries) {
+  const pack = tarStream.pack();
+  const chunks = [];
+  pack.on('data', (c) => chunks.push(c));
+  const done = new Promise((r) => pack.on('end', r));
+  for (const [name, content] of Object.entries(entries)) pack.entry({ name }, content);
+  pack.finalize();
+  await done;
+  return gzipSync(Buffer.concat(chunks));
+}
+
+/** A wheel and an sdist of `name` at `version`. */
+export async function distributions(name, version) {
+  const stem = `${name.replace(/-/g, '_')}-${version}`;
+  const meta = `Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\nSummary: bench\nRequires-Python: >=3.8\n\nBench.\n`;
+  const wheel = await zip({
+    [`${name.replace(/-/g, '_')}/__init__.py`]: `V = "${version}"\n`,
+    [`${stem}.dist-info/METADATA`]: meta,
+    [`${stem}.dist-info/WHEEL`]: 'Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n',
+    [`${stem}.dist-info/RECORD`]: '',
+  });
+  const sdist = await tgz({ [`${stem}/PKG-INFO`]: meta, [`${stem}/pyproject.toml`]: '' });
+  return [
+    {
+      filename: `${stem}-py3-none-any.whl`,
+      bytes: wheel,
+      filetype: 'bdist_wheel',
+      pyversion: 'py3',
+    },
+    { filename: `${stem}.tar.gz`, bytes: sdist, filetype: 'sdist', pyversion: 'source' },
+  ];
+}
+
+export async function uploadFile(base, token, name, version, file) {
+  const form = new FormData();
+  const fields = {
+    ':action': 'file_upload',
+    protocol_version: '1',
+    name,
+    version,
+    filetype: file.filetype,
+    pyversion: file.pyversion,
+    metadata_version: '2.1',
+    requires_python: '>=3.8',
+    sha256_digest: createHash('sha256').update(file.bytes).digest('hex'),
+  };
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
+  form.append('content', new Blob([file.bytes]), file.filename);
+  const res = await fetch(`${base}/legacy/`, {
+    method: 'POST',
+    body: form,
+    headers: { Authorization: `Basic ${Buffer.from(`__token__:${token}`).toString('base64')}` },
+  });
+  if (res.status !== 200)
+    throw new Error(`upload of ${file.filename}: ${res.status} ${res.statusText}`);
+}
+
+/**
+ * `connections` keep-alive loops GET `path` for `seconds`; returns requests/s and latency
+ * percentiles (ms). Every answer must have status `expect`.
+ */
+export async function load(
+  port,
+  path,
+  headers,
+  { connections = 32, seconds = 8, expect = 200 } = {},
+) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const latencies = [];
+  let errors = 0;
+  const end = performance.now() + seconds * 1000;
+  const one = () =>
+    new Promise((resolve) => {
+      const started = performance.now();
+      const req = http.get({ host: '127.0.0.1', port, path, headers, agent }, (res) => {
+        res.on('data', () => undefined);
+        res.on('end', () => {
+          if (res.statusCode !== expect) errors++;
+          latencies.push(performance.now() - started);
+          resolve();
+        });
+      });
+      req.on('error', () => {
+        errors++;
+        resolve();
+      });
+    });
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < end) await one();
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const pct = (p) =>
+    latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))];
+  return {
+    rps: latencies.length / elapsed,
+    p50: pct(50),
+    p99: pct(99),
+    requests: latencies.length,
+    errors,
+  };
+}
