@@ -1,9 +1,11 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { TabRegistry } from '../web/tabs.js';
 import { AccountApiController } from './account-api.controller.js';
 import { AccountController } from './account.controller.js';
 import { AccountPages } from './account-pages.js';
 import { AuthGuard } from './auth/auth.guard.js';
+import { RoutePolicyCheck } from './auth/route-policy.check.js';
 import { EmailService } from './emails/email.service.js';
 import { Mailer } from './emails/mailer.service.js';
 import { KeyRing } from './key-ring.js';
@@ -26,6 +28,7 @@ import { UserService } from './users/user.service.js';
  * The AuthGuard and SessionMiddleware it exports are installed app-wide by AppModule.
  */
 @Module({
+  imports: [DiscoveryModule],
   controllers: [
     LoginController,
     AccountController,
@@ -49,6 +52,7 @@ import { UserService } from './users/user.service.js';
     AccountPages,
     AuthGuard,
     SessionMiddleware,
+    RoutePolicyCheck,
   ],
   exports: [
     KeyRing,

@@ -11,7 +11,6 @@ import {
   type ResolvedProject,
 } from '../../src/accounts/auth/auth.types.js';
 import { requestContext } from '../../src/context/request-context.js';
-import { runAsSystem } from '../../src/context/request-context.js';
 
 /**
  * Stands in for the projects feature (issue 4) in auth tests: projects and roles held in
@@ -70,11 +69,6 @@ class AuthProbeController {
   @ProjectRole('Owner')
   settings(@CurrentProject() project: ResolvedProject) {
     return { project: project.project.normalizedName };
-  }
-
-  @Get('no-policy')
-  noPolicy() {
-    return runAsSystem('never', () => 'should not be reached');
   }
 }
 

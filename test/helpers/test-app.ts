@@ -42,22 +42,34 @@ export interface TestAppOptions {
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const dataDir = await mkdtemp(join(tmpdir(), 'larder-test-data-'));
   const db = await createTestDatabase();
-  const config = loadConfig({
-    LARDER_DATA_DIR: dataDir,
-    LARDER_LOG_LEVEL: process.env.LARDER_TEST_LOG_LEVEL ?? 'silent',
-    LARDER_PLUGINS: '',
-    ...options.env,
-  });
-  const logger = createLogger(config.logLevel, options.logDestination ?? 2);
-  const schema = options.schema ?? coreSchema;
-  const { dataSource } = await connectAndMigrate(db.target, schema, logger);
-  const moduleRef = await Test.createTestingModule({
-    imports: [AppModule.forRoot({ config, dataSource, logger }), ...(options.imports ?? [])],
-  }).compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
-  setupApp(app, config);
-  await app.init();
-  finishApp(app);
+  let dataSource: DataSource | undefined;
+  let app: NestExpressApplication | undefined;
+  let config: Config;
+  try {
+    config = loadConfig({
+      LARDER_DATA_DIR: dataDir,
+      LARDER_LOG_LEVEL: process.env.LARDER_TEST_LOG_LEVEL ?? 'silent',
+      LARDER_PLUGINS: '',
+      ...options.env,
+    });
+    const logger = createLogger(config.logLevel, options.logDestination ?? 2);
+    const schema = options.schema ?? coreSchema;
+    ({ dataSource } = await connectAndMigrate(db.target, schema, logger));
+    const moduleRef = await Test.createTestingModule({
+      imports: [AppModule.forRoot({ config, dataSource, logger }), ...(options.imports ?? [])],
+    }).compile();
+    app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
+    setupApp(app, config);
+    await app.init();
+    finishApp(app);
+  } catch (error) {
+    // A test that expects the boot to fail must not leave the database running (jest would hang).
+    await app?.close().catch(() => undefined);
+    if (dataSource?.isInitialized) await dataSource.destroy();
+    await db.dispose();
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   const server = app.getHttpServer();
   return {
     app,
