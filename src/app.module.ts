@@ -24,12 +24,16 @@ import { OpsController } from './ops/ops.controller.js';
 import { LOGGER } from './ops/ops.tokens.js';
 import { HttpExceptionFilter } from './web/http-exception.filter.js';
 import { PageContextInterceptor, WebModule } from './web/web.module.js';
+import { PluginHostModule } from './plugin-host/plugin-host.module.js';
+import { noPlugins, type PluginSet } from './plugin-host/plugin-loader.js';
 
 export interface AppOptions {
   config: Config;
   /** Initialised and migrated by the caller (boot or test helper); Nest destroys it on close. */
   dataSource: DataSource;
   logger: Logger;
+  /** Loaded by the plugin host before the app exists; their entities are in `dataSource`. */
+  plugins?: PluginSet;
 }
 
 /**
@@ -51,6 +55,7 @@ export class AppModule implements NestModule {
         HooksModule,
         AccountsModule,
         AdminModule,
+        PluginHostModule.forRoot(options.plugins ?? noPlugins),
       ],
       controllers: [OpsController],
       providers: [

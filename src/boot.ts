@@ -9,11 +9,14 @@ import { coreSchema, createDataSource, type Schema } from './database/data-sourc
 import { openDatabase, type DatabaseTarget } from './database/database-target.js';
 import { runMigrations } from './database/migrator.js';
 import { PinoNestLogger } from './ops/logger.js';
+import { loadPlugins, type PluginSet } from './plugin-host/plugin-loader.js';
+import { schemaWithPlugins } from './plugin-host/plugin-schema.js';
 import { finishApp, setupApp } from './web/setup-app.js';
 
 export interface RunningApp {
   app: NestExpressApplication;
   database: DatabaseTarget;
+  plugins: PluginSet;
   /** Stops accepting, lets in-flight requests finish, then closes the database. */
   close(): Promise<void>;
 }
@@ -37,19 +40,34 @@ export async function connectAndMigrate(
 }
 
 /**
- * Boot order (DESIGN.md §2): config (already loaded) → database → migrations → Nest app.
- * Returns an initialised app that is not yet listening.
+ * Loads the plugins LARDER_PLUGINS names and returns them with the schema they extend: the
+ * data source, the migrations and the app all need both.
+ */
+export async function preparePlugins(
+  config: Config,
+  logger: Logger,
+  baseSchema: Schema = coreSchema,
+): Promise<{ plugins: PluginSet; schema: Schema }> {
+  const plugins = await loadPlugins(config, logger);
+  return { plugins, schema: schemaWithPlugins(baseSchema, plugins) };
+}
+
+/**
+ * Boot order (DESIGN.md §2): config (already loaded) → plugins → database → migrations (core
+ * and plugins') → Nest app. Returns an initialised app that is not yet listening.
  */
 export async function createApp(
   config: Config,
   logger: Logger,
-  schema: Schema = coreSchema,
+  baseSchema: Schema = coreSchema,
 ): Promise<RunningApp> {
+  // Before the database opens: a plugin refused in strict mode costs no database start.
+  const { plugins, schema } = await preparePlugins(config, logger, baseSchema);
   const database = await openDatabase(config);
   try {
     const { dataSource } = await connectAndMigrate(database, schema, logger);
     const app = await NestFactory.create<NestExpressApplication>(
-      AppModule.forRoot({ config, dataSource, logger }),
+      AppModule.forRoot({ config, dataSource, logger, plugins }),
       { logger: new PinoNestLogger(logger), bufferLogs: false },
     );
     setupApp(app, config);
@@ -58,6 +76,7 @@ export async function createApp(
     return {
       app,
       database,
+      plugins,
       async close() {
         await app.close();
         await database.close();

@@ -6,14 +6,15 @@ import { TokenService } from './accounts/tokens/token.service.js';
 import { AdminUserService } from './accounts/users/admin-user.service.js';
 import { UserService } from './accounts/users/user.service.js';
 import { AppModule } from './app.module.js';
-import { connectAndMigrate } from './boot.js';
+import { connectAndMigrate, preparePlugins } from './boot.js';
 import { runAsSystem } from './context/request-context.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
-import { coreSchema } from './database/data-source.js';
 import { openDatabase } from './database/database-target.js';
 import { DataDirInUseError } from './database/embedded-postgres.js';
 import { createLogger } from './ops/logger.js';
 import { larderVersion } from './paths.js';
+import { describePlugins, formatPluginList } from './plugin-host/plugin-list.js';
+import { PluginLoadError } from './plugin-host/plugin-load.error.js';
 
 /**
  * The `larder` command line (DESIGN.md §7). What a command prints for scripts goes to stdout
@@ -40,9 +41,11 @@ program
   .action(async () => {
     const cfg = config();
     const logger = createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel, 2);
+    // Plugins' migrations run with the core's, as at server start.
+    const { schema } = await preparePlugins(cfg, logger);
     const database = await openDatabase(cfg);
     try {
-      const { dataSource, applied } = await connectAndMigrate(database, coreSchema, logger);
+      const { dataSource, applied } = await connectAndMigrate(database, schema, logger);
       await dataSource.destroy();
       out(
         applied.length === 0
@@ -66,9 +69,11 @@ async function withServices<T>(
   const logger = createLogger(cfg.logLevel, 2);
   const database = await openDatabase(cfg);
   try {
-    const { dataSource } = await connectAndMigrate(database, coreSchema, logger);
+    // Plugins load as at server start, so their hooks (the audit log) see CLI actions too.
+    const { plugins, schema } = await preparePlugins(cfg, logger);
+    const { dataSource } = await connectAndMigrate(database, schema, logger);
     const app = await NestFactory.createApplicationContext(
-      AppModule.forRoot({ config: cfg, dataSource, logger }),
+      AppModule.forRoot({ config: cfg, dataSource, logger, plugins }),
       { logger: false },
     );
     try {
@@ -158,6 +163,20 @@ program
     },
   );
 
+const plugins = program.command('plugins').description('inspect plugins');
+plugins
+  .command('list')
+  .description('the plugins LARDER_PLUGINS loads: version, API range, hooks, tabs and audit tags')
+  .option('--json', 'one JSON document, for scripts')
+  .action(async (options: { json?: boolean }) => {
+    const cfg = config();
+    // Logs go to stderr (fd 2) so stdout holds the list alone.
+    const logger = createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel, 2);
+    const { plugins: set } = await preparePlugins(cfg, logger);
+    const described = describePlugins(set);
+    out(options.json ? JSON.stringify(described, null, 2) : formatPluginList(described));
+  });
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
@@ -166,7 +185,7 @@ try {
   }
   if (error instanceof ConfigError) {
     process.stderr.write(`larder: configuration error: ${error.message}\n`);
-  } else if (error instanceof DataDirInUseError) {
+  } else if (error instanceof DataDirInUseError || error instanceof PluginLoadError) {
     process.stderr.write(`larder: ${error.message}\n`);
   } else {
     process.stderr.write(`larder: ${(error as Error).message}\n`);

@@ -3,6 +3,7 @@ import { createApp } from './boot.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { DataDirInUseError } from './database/embedded-postgres.js';
 import { createLogger } from './ops/logger.js';
+import { PluginLoadError } from './plugin-host/plugin-load.error.js';
 
 let config;
 try {
@@ -45,7 +46,7 @@ try {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 } catch (error) {
-  if (error instanceof DataDirInUseError) {
+  if (error instanceof DataDirInUseError || error instanceof PluginLoadError) {
     process.stderr.write(`larder: ${error.message}\n`);
   } else {
     logger.fatal({ err: error }, 'failed to start');

@@ -21,3 +21,12 @@ export const publicDir = join(packageRoot, 'public');
 export const larderVersion: string = JSON.parse(
   readFileSync(join(packageRoot, 'package.json'), 'utf8'),
 ).version;
+
+/**
+ * Where compiled code lives: the package root when running from source (jest), `dist/` when
+ * running the build. First-party plugin code is under `<codeRoot>/plugins/<name>/`; their
+ * views and other non-code files stay in the source tree, `<packageRoot>/plugins/<name>/`.
+ */
+export const codeRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const firstPartyPluginsDir = join(codeRoot, 'plugins');
+export const firstPartyPluginSourceDir = (name: string) => join(packageRoot, 'plugins', name);

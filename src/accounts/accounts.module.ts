@@ -1,5 +1,7 @@
-import { Module, type OnModuleInit } from '@nestjs/common';
+import { Global, Module, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { ACCOUNT_DIRECTORY } from '../plugin-host/directories.js';
+import { AccountDirectoryService } from './account-directory.js';
 import { TabRegistry } from '../web/tabs.js';
 import { AccountApiController } from './account-api.controller.js';
 import { AccountController } from './account.controller.js';
@@ -25,8 +27,10 @@ import { UserService } from './users/user.service.js';
 
 /**
  * Accounts: users, e-mails, passwords, sessions, two-factor, API tokens, sign-in.
- * The AuthGuard and SessionMiddleware it exports are installed app-wide by AppModule.
+ * The AuthGuard and SessionMiddleware it exports are installed app-wide by AppModule. Global:
+ * who is signed in, and the account directory plugins read, are needed everywhere.
  */
+@Global()
 @Module({
   imports: [DiscoveryModule],
   controllers: [
@@ -53,8 +57,10 @@ import { UserService } from './users/user.service.js';
     AuthGuard,
     SessionMiddleware,
     RoutePolicyCheck,
+    { provide: ACCOUNT_DIRECTORY, useClass: AccountDirectoryService },
   ],
   exports: [
+    ACCOUNT_DIRECTORY,
     KeyRing,
     Mailer,
     PasswordService,

@@ -21,6 +21,11 @@ export interface Config {
   /** Signs sessions and CSRF tokens, keys IP hashes. Never logged. */
   secret: string;
   plugins: string[];
+  /**
+   * LARDER_PLUGINS was unset, so `plugins` is the default list: first-party plugins missing
+   * from this build are skipped instead of failing the boot (docs/plugins.md).
+   */
+  pluginsDefaulted: boolean;
   pluginsStrict: boolean;
   trustedProxies: string[];
   /** Built from `trustedProxies`: asks whether a peer address may set X-Forwarded-For. */
@@ -209,6 +214,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     registration: oneOf(env, 'LARDER_REGISTRATION', ['open', 'closed'] as const, 'closed'),
     secret: resolveSecret(env, dataDir),
     plugins: list(env, 'LARDER_PLUGINS', ['audit']),
+    pluginsDefaulted: env.LARDER_PLUGINS === undefined,
     pluginsStrict: bool(env, 'LARDER_PLUGINS_STRICT', true),
     trustedProxies,
     trustedProxyList: parseCidrs('LARDER_TRUSTED_PROXIES', trustedProxies),

@@ -86,7 +86,14 @@ export class HookBus {
       const result = await change(manager);
       const event = this.event(hook, typeof payload === 'function' ? payload(result) : payload);
       for (const registration of this.handlers.get(`${hook}:transaction`) ?? []) {
-        await registration.handler(event, manager);
+        try {
+          await registration.handler(event, manager);
+        } catch (error) {
+          // Thrown inside the transaction, so the change rolls back; a veto still names its plugin.
+          throw error instanceof HookVeto
+            ? new HookVetoError(registration.plugin, hook, error.message)
+            : error;
+        }
       }
       return { result, event };
     };
@@ -142,6 +149,7 @@ export class HookBus {
     try {
       await Promise.race([Promise.resolve().then(() => registration.handler(event)), timeout]);
     } catch (error) {
+      // Too late to refuse anything: the change has committed. Log it with the plugin's name.
       this.logger.error(
         { plugin: registration.plugin, hook: event.hook, err: error },
         `after-hook of ${registration.plugin} failed on ${event.hook}`,

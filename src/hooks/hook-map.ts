@@ -93,9 +93,14 @@ export interface HookMap {
 
 export type HookName = keyof HookMap;
 
-/** What a handler receives: the action's own payload plus who did it and from where. */
-export type HookEvent<K extends HookName> = HookMap[K] & {
-  hook: K;
-  actor: Actor;
-  context: Readonly<RequestContext>;
-};
+/**
+ * What a handler receives: the action's own payload plus who did it and from where. For a
+ * union of hooks it is a union discriminated by `hook`, so one handler can serve several.
+ */
+export type HookEvent<K extends HookName> = K extends HookName
+  ? HookMap[K] & {
+      hook: K;
+      actor: Actor;
+      context: Readonly<RequestContext>;
+    }
+  : never;

@@ -70,6 +70,10 @@ export class TabRegistry {
     this.tabs.set(tab.set, list);
   }
 
+  find(set: TabSet, id: string): TabContribution | undefined {
+    return this.tabs.get(set)?.find((tab) => tab.id === id);
+  }
+
   contributions(set?: TabSet): TabContribution[] {
     return set ? [...(this.tabs.get(set) ?? [])] : [...this.tabs.values()].flat();
   }

@@ -17,7 +17,10 @@ import type { Config } from '../config/config.js';
 import { maybeRequestContext } from '../context/request-context.js';
 import { Public } from '../accounts/auth/auth.decorators.js';
 import { larderVersion } from '../paths.js';
+import { PageRenderer } from './page-renderer.js';
+import { TabPageGuard } from './tab-page.js';
 import { TabRegistry } from './tabs.js';
+import { ViewerService } from './viewer.js';
 
 /**
  * Fills what the layout needs on every page: version, request id, and the route pattern
@@ -53,7 +56,7 @@ export class HomeController {
 @Global()
 @Module({
   controllers: [HomeController],
-  providers: [TabRegistry],
-  exports: [TabRegistry],
+  providers: [TabRegistry, ViewerService, PageRenderer, TabPageGuard],
+  exports: [TabRegistry, ViewerService, PageRenderer, TabPageGuard],
 })
 export class WebModule {}
