@@ -1,4 +1,5 @@
 import { Global, Module, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { ACCOUNT_DIRECTORY } from '../plugin-host/directories.js';
 import { AccountDirectoryService } from './account-directory.js';
 import { TabRegistry } from '../web/tabs.js';
@@ -6,6 +7,7 @@ import { AccountApiController } from './account-api.controller.js';
 import { AccountController } from './account.controller.js';
 import { AccountPages } from './account-pages.js';
 import { AuthGuard } from './auth/auth.guard.js';
+import { RoutePolicyCheck } from './auth/route-policy.check.js';
 import { EmailService } from './emails/email.service.js';
 import { Mailer } from './emails/mailer.service.js';
 import { KeyRing } from './key-ring.js';
@@ -30,6 +32,7 @@ import { UserService } from './users/user.service.js';
  */
 @Global()
 @Module({
+  imports: [DiscoveryModule],
   controllers: [
     LoginController,
     AccountController,
@@ -53,6 +56,7 @@ import { UserService } from './users/user.service.js';
     AccountPages,
     AuthGuard,
     SessionMiddleware,
+    RoutePolicyCheck,
     { provide: ACCOUNT_DIRECTORY, useClass: AccountDirectoryService },
   ],
   exports: [

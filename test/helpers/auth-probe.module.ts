@@ -7,7 +7,6 @@ import {
 } from '../../src/accounts/auth/auth.decorators.js';
 import type { ResolvedProject } from '../../src/accounts/auth/auth.types.js';
 import { requestContext } from '../../src/context/request-context.js';
-import { runAsSystem } from '../../src/context/request-context.js';
 
 /** Test-only routes behind each access decorator. */
 @Controller('probe-auth')
@@ -40,11 +39,6 @@ class AuthProbeController {
   @ProjectRole('Owner')
   settings(@CurrentProject() project: ResolvedProject) {
     return { project: project.project.normalizedName };
-  }
-
-  @Get('no-policy')
-  noPolicy() {
-    return runAsSystem('never', () => 'should not be reached');
   }
 }
 

@@ -68,8 +68,10 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const logger = createLogger(config.logLevel, options.logDestination ?? 2);
   const { plugins, schema } = await preparePlugins(config, logger, options.schema ?? coreSchema);
   const db = await createTestDatabase();
+  let dataSource: DataSource | undefined;
+  let app: NestExpressApplication | undefined;
   try {
-    const { dataSource } = await connectAndMigrate(db.target, schema, logger);
+    ({ dataSource } = await connectAndMigrate(db.target, schema, logger));
     let builder = Test.createTestingModule({
       imports: [
         AppModule.forRoot({ config, dataSource, logger, plugins }),
@@ -80,11 +82,12 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       builder = builder.overrideProvider(provide).useValue(useValue);
     }
     const moduleRef = await builder.compile();
-    const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
+    app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
     setupApp(app, config);
     await app.init();
     finishApp(app);
     const server = app.getHttpServer();
+    const running = app;
     return {
       app,
       config,
@@ -94,12 +97,15 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       http: () => request(server),
       asActor: (actor, fn) => runInContext(testContext(actor), fn),
       async close() {
-        await app.close();
+        await running.close();
         await db.dispose();
         await rm(dataDir, { recursive: true, force: true });
       },
     };
   } catch (error) {
+    // A test that expects the boot to fail must not leave the database running (jest would hang).
+    await app?.close().catch(() => undefined);
+    if (dataSource?.isInitialized) await dataSource.destroy();
     await db.dispose();
     await rm(dataDir, { recursive: true, force: true });
     throw error;

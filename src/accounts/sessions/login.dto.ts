@@ -1,4 +1,4 @@
-import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
 
 /** Lengths are capped generously here; the rules themselves live in the services. */
 export class LoginDto {
@@ -85,10 +85,4 @@ export class TokenQueryDto {
   @IsString()
   @MaxLength(2000)
   next?: string;
-}
-
-export class TwoFactorChoiceDto {
-  @IsOptional()
-  @IsIn(['totp', 'recovery'])
-  method?: 'totp' | 'recovery';
 }
