@@ -1,5 +1,7 @@
+import { AddAccounts1795675274152 } from './1795675274152-AddAccounts.js';
+
 /**
  * Core migrations in the order they run. Generate one with `npm run migration:generate -- Name`,
  * read it, and add it here.
  */
-export const coreMigrations: Function[] = [];
+export const coreMigrations: Function[] = [AddAccounts1795675274152];

@@ -5,10 +5,15 @@ import {
   type MiddlewareConsumer,
   type NestModule,
 } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
+import cookieParser from 'cookie-parser';
 import type { DataSource } from 'typeorm';
+import { AccountsModule } from './accounts/accounts.module.js';
+import { AuthGuard } from './accounts/auth/auth.guard.js';
+import { SessionMiddleware } from './accounts/sessions/session.middleware.js';
+import { AdminModule } from './admin/admin.module.js';
 import { ConfigModule } from './config/config.module.js';
 import type { Config } from './config/config.js';
 import { HooksModule } from './hooks/hooks.module.js';
@@ -19,6 +24,8 @@ import { OpsController } from './ops/ops.controller.js';
 import { LOGGER } from './ops/ops.tokens.js';
 import { HttpExceptionFilter } from './web/http-exception.filter.js';
 import { PageContextInterceptor, WebModule } from './web/web.module.js';
+import { UserDirectory } from './accounts/users/user-directory.js';
+import { ACCOUNT_DIRECTORY } from './plugin-host/directories.js';
 import { PluginHostModule } from './plugin-host/plugin-host.module.js';
 import { noPlugins, type PluginSet } from './plugin-host/plugin-loader.js';
 
@@ -48,6 +55,8 @@ export class AppModule implements NestModule {
         }),
         WebModule,
         HooksModule,
+        AccountsModule,
+        AdminModule,
         PluginHostModule.forRoot(options.plugins ?? noPlugins),
       ],
       controllers: [OpsController],
@@ -63,15 +72,23 @@ export class AppModule implements NestModule {
           }),
         },
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
+        // Every route declares who may call it (src/accounts/auth/auth.decorators.ts).
+        { provide: APP_GUARD, useExisting: AuthGuard },
         { provide: APP_INTERCEPTOR, useClass: PageContextInterceptor },
+        // What plugins may read of accounts (src/plugin-api): wired here, where both meet.
+        { provide: ACCOUNT_DIRECTORY, useExisting: UserDirectory },
       ],
-      exports: [LOGGER, Metrics],
+      exports: [LOGGER, Metrics, ACCOUNT_DIRECTORY],
       global: true,
     };
   }
 
   configure(consumer: MiddlewareConsumer): void {
     // Context first: the access log and everything after it read the request context.
-    consumer.apply(ContextMiddleware, AccessLogMiddleware).forRoutes('*');
+    // The session is resumed before routing so that every page, error pages too, knows
+    // who is signed in.
+    consumer
+      .apply(ContextMiddleware, AccessLogMiddleware, cookieParser(), SessionMiddleware)
+      .forRoutes('*');
   }
 }

@@ -1,6 +1,13 @@
 import 'reflect-metadata';
-import { Command, CommanderError } from 'commander';
+import type { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { TokenService } from './accounts/tokens/token.service.js';
+import { AdminUserService } from './accounts/users/admin-user.service.js';
+import { UserService } from './accounts/users/user.service.js';
+import { AppModule } from './app.module.js';
 import { connectAndMigrate, preparePlugins } from './boot.js';
+import { runAsSystem } from './context/request-context.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { openDatabase } from './database/database-target.js';
 import { DataDirInUseError } from './database/embedded-postgres.js';
@@ -63,6 +70,112 @@ plugins
     const described = describePlugins(set);
     out(options.json ? JSON.stringify(described, null, 2) : formatPluginList(described));
   });
+
+/**
+ * Runs `fn` with the application's services (no HTTP server) as the `system` actor named
+ * `actor`, so hooks and the audit log see who acted. Logs go to stderr.
+ */
+async function withServices<T>(
+  actor: string,
+  fn: (app: INestApplicationContext) => Promise<T>,
+): Promise<T> {
+  const cfg = config();
+  const logger = createLogger(cfg.logLevel, 2);
+  // With the plugins, so their hooks see what the command does (and its audit is recorded).
+  const { plugins, schema } = await preparePlugins(cfg, logger);
+  const database = await openDatabase(cfg);
+  try {
+    const { dataSource } = await connectAndMigrate(database, schema, logger);
+    const app = await NestFactory.createApplicationContext(
+      AppModule.forRoot({ config: cfg, dataSource, logger, plugins }),
+      { logger: false },
+    );
+    try {
+      return await runAsSystem(actor, () => fn(app));
+    } finally {
+      await app.close();
+    }
+  } finally {
+    await database.close();
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk));
+  // One trailing newline is the shell's, not the password's.
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+}
+
+function positiveInt(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) {
+    throw new InvalidArgumentError('must be a whole number of days, at least 1');
+  }
+  return Number(value);
+}
+
+const user = program.command('user').description('manage accounts');
+
+user
+  .command('create <username>')
+  .description('create an account; without --password-stdin the user is mailed a link to set one')
+  .requiredOption('--email <address>', 'primary e-mail address')
+  .option('--admin', 'grant administrator rights', false)
+  .option('--password-stdin', 'read the password from standard input', false)
+  .action(
+    async (
+      username: string,
+      options: { email: string; admin: boolean; passwordStdin: boolean },
+    ) => {
+      const password = options.passwordStdin ? await readStdin() : undefined;
+      await withServices('cli:user-create', async (app) => {
+        await app
+          .get(AdminUserService)
+          .create({ username, email: options.email, password, isAdmin: options.admin });
+      });
+      out(`Created user ${username}${options.admin ? ' (administrator)' : ''}.`);
+    },
+  );
+
+user
+  .command('disable <username>')
+  .description('disable an account: it can no longer sign in or use its API tokens')
+  .option('--reason <text>', 'shown to administrators')
+  .action(async (username: string, options: { reason?: string }) => {
+    await withServices('cli:user-disable', async (app) => {
+      await app.get(AdminUserService).setDisabled(null, username, true, options.reason);
+    });
+    out(`Disabled user ${username}.`);
+  });
+
+program
+  .command('token')
+  .description('manage API tokens')
+  .command('create <username>')
+  .description('create an API token and print it (only the token, on stdout)')
+  .requiredOption('--name <name>', 'what the token is for')
+  .option('--project <name...>', 'limit the token to these projects (default: the whole account)')
+  .option('--expires-days <days>', 'expire after this many days', positiveInt)
+  .action(
+    async (
+      username: string,
+      options: { name: string; project?: string[]; expiresDays?: number },
+    ) => {
+      // TODO(issue 4): refuse project names that do not exist, once projects do.
+      const value = await withServices('cli:token-create', async (app) => {
+        const owner = await app.get(UserService).getByUsername(username);
+        const { value } = await app.get(TokenService).create(owner, {
+          name: options.name,
+          projects: options.project,
+          expiresInDays: options.expiresDays,
+        });
+        return value;
+      });
+      out(value);
+    },
+  );
 
 try {
   await program.parseAsync(process.argv);

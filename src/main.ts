@@ -22,13 +22,11 @@ const started = Date.now();
 try {
   const running = await createApp(config, logger);
   await running.app.listen(config.port, config.host);
+  const address = running.app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info(
-    {
-      url: config.baseUrl,
-      database: running.database.kind,
-      ms: Date.now() - started,
-    },
-    `Larder listening on http://${config.host}:${config.port}`,
+    { url: config.baseUrl, port, database: running.database.kind, ms: Date.now() - started },
+    `Larder listening on http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
   );
 
   let stopping = false;

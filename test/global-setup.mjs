@@ -1,10 +1,10 @@
 // Builds, once per machine and PGlite version, an initialised PGlite data dir that each test
-// file copies instead of running initdb in WASM again (4–7 s → ~1 s; STACK.md §7).
+// file copies instead of running initdb in WASM again (4–7 s → ~1 s; STACK.md §7). Built in
+// server mode too: process tests start embedded servers either way.
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 export default async function globalSetup() {
-  if (process.env.DATABASE_URL) return;
   const root = process.cwd();
   const version = JSON.parse(
     readFileSync(join(root, 'node_modules/@electric-sql/pglite/package.json'), 'utf8'),

@@ -1,4 +1,5 @@
 import { Body, Controller, HttpCode, Injectable, Module, Post } from '@nestjs/common';
+import { CsrfExempt, Public } from '../src/accounts/auth/auth.decorators.js';
 import { HookBus } from '../src/hooks/hook-bus.js';
 import type { HookEvent, HookMap } from '../src/hooks/hook-map.js';
 import { HookVeto, HookVetoError } from '../src/hooks/hook-veto.js';
@@ -60,6 +61,8 @@ class ReleaseController {
   constructor(private readonly bus: HookBus) {}
 
   @Post()
+  @Public()
+  @CsrfExempt()
   @HttpCode(201)
   async create(@Body() body: Record<string, string>) {
     const version = String(body.version);

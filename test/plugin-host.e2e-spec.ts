@@ -4,36 +4,39 @@ import { HookVetoError } from '../src/hooks/hook-veto.js';
 import { pendingSchemaChanges } from '../src/database/migrator.js';
 import { AuditTagRegistry } from '../src/plugin-host/audit-extension.js';
 import { TabRegistry } from '../src/web/tabs.js';
-import { PROJECT_ROLES } from '../src/plugin-host/directories.js';
-import { createPluginTestApp, testUserId, userActor, type TestApp } from './helpers/test-app.js';
-import { TestAuthModule } from './helpers/test-auth.js';
+import { Global, Module } from '@nestjs/common';
+import { PROJECT_ROLE_RESOLVER } from '../src/accounts/auth/auth.types.js';
+import { FakeProjects } from './helpers/auth-probe.module.js';
+import { createUser, login, type SignedInAgent } from './helpers/factories.js';
+import { createPluginTestApp, userActor, type TestApp } from './helpers/test-app.js';
 
 const samplePlugin = join(process.cwd(), 'test/fixtures/plugins/sample');
 
+/** Stands in for the projects feature: acme-widgets, owned by alice, maintained by bob. */
+const projects = new FakeProjects();
+@Global()
+@Module({
+  providers: [{ provide: PROJECT_ROLE_RESOLVER, useValue: projects }],
+  exports: [PROJECT_ROLE_RESOLVER],
+})
+class FakeProjectsModule {}
+
 describe('a plugin loaded by absolute path', () => {
   let t: TestApp;
+  let admin: SignedInAgent;
+  let alice: SignedInAgent;
+  let bob: SignedInAgent;
   beforeAll(async () => {
     t = await createPluginTestApp(samplePlugin, {
       name: 'sample',
       options: { pageSize: '2' },
-      imports: [TestAuthModule],
-      // The projects feature will provide roles; here alice owns acme-widgets, bob maintains it.
-      overrides: [
-        {
-          provide: PROJECT_ROLES,
-          useValue: {
-            roleOf: async (userId: string, project: string) =>
-              project !== 'acme-widgets'
-                ? null
-                : userId === testUserId('alice')
-                  ? 'Owner'
-                  : userId === testUserId('bob')
-                    ? 'Maintainer'
-                    : null,
-          },
-        },
-      ],
+      imports: [FakeProjectsModule],
     });
+    admin = await login(t, await createUser(t, { admin: true }));
+    alice = await login(t, await createUser(t));
+    bob = await login(t, await createUser(t));
+    projects.grant('acme-widgets', alice.user.id, 'Owner');
+    projects.grant('acme-widgets', bob.user.id, 'Maintainer');
   });
   afterAll(async () => {
     await t?.close();
@@ -94,15 +97,14 @@ describe('a plugin loaded by absolute path', () => {
   it('shows its admin tab page to admins, inside the core layout with the tab bar', async () => {
     await t.dataSource.query('DELETE FROM sample_notes');
     await t.dataSource.query(`INSERT INTO sample_notes (body) VALUES ('one'), ('two'), ('three')`);
-    const res = await t
-      .http()
-      .get('/admin/sample/')
-      .set('X-Test-User', 'root')
-      .set('X-Test-Admin', '1');
+    const res = await admin.agent.get('/admin/sample/');
     expect(res.status).toBe(200);
     expect(res.text).toContain('<header class="site-header">');
-    expect(res.text).toMatch(
-      /<nav class="tabs"[^>]*>\s*<a href="\/admin\/sample\/" class="active" aria-current="page">Sample notes<\/a>/,
+    // The admin tab bar: the core's tabs and the plugin's, its own marked active.
+    const tabBar = /<nav class="tabs"[^>]*>([\s\S]*?)<\/nav>/.exec(res.text)?.[1] ?? '';
+    expect(tabBar).toContain('<a href="/admin/users/">');
+    expect(tabBar).toContain(
+      '<a href="/admin/sample/" class="active" aria-current="page">Sample notes</a>',
     );
     // The option LARDER_PLUGIN_SAMPLE_PAGE_SIZE=2 reached the plugin.
     // Rendered through the plugin's own partial, {{> sample/note}}.
@@ -110,9 +112,11 @@ describe('a plugin loaded by absolute path', () => {
     expect(res.text).not.toContain('three');
   });
 
-  it('hides the page from signed-in non-admins and from anonymous visitors (404)', async () => {
-    await t.http().get('/admin/sample/').set('X-Test-User', 'alice').expect(404);
-    await t.http().get('/admin/sample/').expect(404);
+  it('hides the page from signed-in non-admins (404) and sends anonymous visitors to sign in', async () => {
+    await alice.agent.get('/admin/sample/').expect(404);
+    const anonymous = await t.http().get('/admin/sample/');
+    expect(anonymous.status).toBe(303);
+    expect(anonymous.headers.location).toBe('/account/login/?next=%2Fadmin%2Fsample%2F');
   });
 
   it('leaves the tab out of the tab bar for viewers its permission refuses', () => {
@@ -124,21 +128,14 @@ describe('a plugin loaded by absolute path', () => {
   });
 
   it("shows a project tab to the project's owners only, linking to that project", async () => {
-    const res = await t
-      .http()
-      .get('/manage/project/acme-widgets/sample/')
-      .set('X-Test-User', 'alice');
+    const res = await alice.agent.get('/manage/project/acme-widgets/sample/');
     expect(res.status).toBe(200);
     expect(res.text).toContain(
       '<a href="/manage/project/acme-widgets/sample/" class="active" aria-current="page">Sample</a>',
     );
     expect(res.text).toContain('<h1>Sample for acme-widgets</h1>');
-    await t
-      .http()
-      .get('/manage/project/acme-widgets/sample/')
-      .set('X-Test-User', 'bob')
-      .expect(404);
-    await t.http().get('/manage/project/other/sample/').set('X-Test-User', 'alice').expect(404);
+    await bob.agent.get('/manage/project/acme-widgets/sample/').expect(404);
+    await alice.agent.get('/manage/project/other-project/sample/').expect(404);
   });
 });
 

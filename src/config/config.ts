@@ -35,6 +35,14 @@ export interface Config {
   metricsToken: string | undefined;
   maxUploadMb: number;
   hookTimeoutMs: number;
+  /** `smtp://user:pass@host:587` or `smtps://…`; unset → e-mails are written to the log instead. */
+  smtpUrl: string | undefined;
+  /** The From: of e-mails Larder sends. */
+  mailFrom: string;
+  /** Browser sessions: idle and absolute lifetimes. */
+  session: { idleMinutes: number; maxHours: number };
+  /** Failed sign-ins allowed per account and per client IP within the window, then 429. */
+  loginLimits: { perAccount: number; perIp: number; windowMinutes: number };
   /** The raw environment, kept for plugin options (`LARDER_PLUGIN_<NAME>_<OPTION>`). */
   env: Readonly<Record<string, string | undefined>>;
 }
@@ -219,6 +227,17 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     metricsToken: optional(env, 'LARDER_METRICS_TOKEN'),
     maxUploadMb: int(env, 'LARDER_MAX_UPLOAD_MB', 100, 1, 100_000),
     hookTimeoutMs: int(env, 'LARDER_HOOK_TIMEOUT_MS', 5000, 1, 600_000),
+    smtpUrl: url(env, 'LARDER_SMTP_URL', ['smtp:', 'smtps:']),
+    mailFrom: str(env, 'LARDER_MAIL_FROM', 'Larder <larder@localhost>'),
+    session: {
+      idleMinutes: int(env, 'LARDER_SESSION_IDLE_MINUTES', 120, 1, 60 * 24 * 30),
+      maxHours: int(env, 'LARDER_SESSION_MAX_HOURS', 12, 1, 24 * 90),
+    },
+    loginLimits: {
+      perAccount: int(env, 'LARDER_LOGIN_FAILURES_PER_ACCOUNT', 10, 1, 10_000),
+      perIp: int(env, 'LARDER_LOGIN_FAILURES_PER_IP', 50, 1, 100_000),
+      windowMinutes: int(env, 'LARDER_LOGIN_FAILURE_WINDOW_MINUTES', 15, 1, 24 * 60),
+    },
     env,
   };
 }

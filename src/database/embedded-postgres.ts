@@ -32,15 +32,25 @@ function processAlive(pid: number): boolean {
  * PGlite gives no protection against two processes opening one folder, which corrupts it.
  * A pid file does: a live owner refuses the second process; a dead one (kill -9) is taken over.
  */
+const openHere = new Set<string>();
+
 function lockDataDir(dir: string): () => void {
   const lockFile = join(dir, 'larder.pid');
+  if (openHere.has(lockFile)) {
+    throw new DataDirInUseError(`the embedded database in ${dir} is already open in this process`);
+  }
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
-      return () => rmSync(lockFile, { force: true });
+      openHere.add(lockFile);
+      return () => {
+        openHere.delete(lockFile);
+        rmSync(lockFile, { force: true });
+      };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number(readFileSync(lockFile, 'utf8').trim());
+      // Our own pid in a file we did not write: a previous process's, reused after a reboot.
       if (owner && owner !== process.pid && processAlive(owner)) {
         throw new DataDirInUseError(
           `the embedded database in ${dir} is in use by process ${owner}; ` +

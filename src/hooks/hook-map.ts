@@ -44,7 +44,15 @@ export interface HookMap {
     reason?: string;
   };
   'account.logout': { user: UserRef };
+  /** The password asked again before a sensitive change (only failures are audited). */
+  'account.reauthenticated': {
+    user: UserRef;
+    outcome: 'success' | 'failure';
+    reason?: string;
+  };
   'account.password.changed': { user: UserRef };
+  /** A reset link was sent; nothing changes until it is used. */
+  'account.password.reset-requested': { user: UserRef };
   'account.password.reset': { user: UserRef };
   'account.email.added': { user: UserRef; email: string };
   'account.email.removed': { user: UserRef; email: string };

@@ -11,11 +11,14 @@ import { timingSafeEqual } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
+import { Public } from '../accounts/auth/auth.decorators.js';
 import { Metrics, PROMETHEUS_CONTENT_TYPE } from './metrics.js';
 
 const HEALTH_TIMEOUT_MS = 2000;
 
+/** Public to the auth guard; /metrics has its own bearer token (LARDER_METRICS_TOKEN). */
 @Controller()
+@Public()
 export class OpsController {
   constructor(
     private readonly dataSource: DataSource,

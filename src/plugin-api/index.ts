@@ -45,12 +45,23 @@ export {
 } from '../plugin-host/audit-extension.js';
 
 // The core's accounts and projects, read-only
+export { ACCOUNT_DIRECTORY, type AccountDirectory } from '../plugin-host/directories.js';
 export {
-  ACCOUNT_DIRECTORY,
-  PROJECT_ROLES,
-  type AccountDirectory,
-  type ProjectRoles,
-} from '../plugin-host/directories.js';
+  PROJECT_ROLE_RESOLVER,
+  type ProjectRoleName,
+  type ProjectRoleResolver,
+  type ResolvedProject,
+} from '../accounts/auth/auth.types.js';
+
+// Who may call a plugin's routes: every route declares one (deny by default)
+export {
+  AdminOnly,
+  CsrfExempt,
+  ProjectRole,
+  Public,
+  ReadAccess,
+  SignedIn,
+} from '../accounts/auth/auth.decorators.js';
 
 // Request context: who acts, from where
 export {

@@ -4,12 +4,6 @@ import { HOOK_OWNER_RESOLVER } from '../hooks/hook-discovery.js';
 import { LOGGER } from '../ops/ops.tokens.js';
 import { PageRenderer } from '../web/page-renderer.js';
 import { AuditRecorder, AuditTagRegistry } from './audit-extension.js';
-import {
-  ACCOUNT_DIRECTORY,
-  emptyAccountDirectory,
-  emptyProjectRoles,
-  PROJECT_ROLES,
-} from './directories.js';
 import { PluginContext } from './plugin-context.js';
 import type { LoadedPlugin, PluginSet } from './plugin-loader.js';
 import { PLUGIN_SET, PluginRegistry } from './plugin-registry.js';
@@ -72,18 +66,8 @@ export class PluginHostModule {
         { provide: HOOK_OWNER_RESOLVER, useExisting: PluginRegistry },
         AuditTagRegistry,
         AuditRecorder,
-        // Replaced by the accounts and projects features' own providers when they land.
-        { provide: ACCOUNT_DIRECTORY, useValue: emptyAccountDirectory },
-        { provide: PROJECT_ROLES, useValue: emptyProjectRoles },
       ],
-      exports: [
-        PluginRegistry,
-        HOOK_OWNER_RESOLVER,
-        AuditTagRegistry,
-        AuditRecorder,
-        ACCOUNT_DIRECTORY,
-        PROJECT_ROLES,
-      ],
+      exports: [PluginRegistry, HOOK_OWNER_RESOLVER, AuditTagRegistry, AuditRecorder],
     };
   }
 }

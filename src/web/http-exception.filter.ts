@@ -33,8 +33,7 @@ export interface ClientError {
 
 /** Maps anything thrown to what the client may see; unknown errors become a bare 500. */
 export function toClientError(exception: unknown): ClientError {
-  // A plugin refused the action: say which and why (DESIGN.md §4). The upload API answers 400
-  // itself, so twine prints the message.
+  // A plugin refused the action: the client sees which plugin and why (DESIGN.md §4).
   if (exception instanceof HookVetoError) {
     return { status: 403, code: 'FORBIDDEN', message: exception.message };
   }
@@ -46,6 +45,10 @@ export function toClientError(exception: unknown): ClientError {
       const raw = (body as { message: unknown }).message;
       // ValidationPipe reports one message per failed field: keep them all, they name the fields.
       message = Array.isArray(raw) ? raw.join('; ') : String(raw);
+    }
+    // Nest maps body-parser's JSON SyntaxError to a 400 whose message is the parser's own.
+    if ((exception.cause as { type?: unknown } | undefined)?.type === 'entity.parse.failed') {
+      message = 'the request body is not valid JSON';
     }
     return { status, code: HttpStatus[status] ?? 'ERROR', message };
   }
@@ -92,6 +95,15 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const error = toClientError(exception);
     if (error.status >= 500) {
       this.logger.error({ err: exception, url: req.originalUrl }, 'unhandled error');
+    }
+    const retryAfter = (exception as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
+    if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
+    // A browser on a page that needs a session is sent to sign in, and brought back after.
+    const signIn = exception as { page?: unknown } | null;
+    if (error.status === 401 && signIn?.page === true && !wantsJson(req) && !res.headersSent) {
+      const next = req.method === 'GET' ? req.originalUrl : '/manage/account/';
+      res.redirect(303, `/account/login/?next=${encodeURIComponent(next)}`);
+      return;
     }
     sendError(req, res, error);
   }

@@ -1,12 +1,15 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { PROJECT_ROLE_RESOLVER, type ProjectRoleResolver } from '../accounts/auth/auth.types.js';
 import { maybeRequestContext } from '../context/request-context.js';
-import { PROJECT_ROLES, type ProjectRoles } from '../plugin-host/directories.js';
 import type { TabViewer } from './tabs.js';
 
 /** Who is looking at a page, as tab permissions see it: taken from the request context's actor. */
 @Injectable()
 export class ViewerService {
-  constructor(@Inject(PROJECT_ROLES) private readonly roles: ProjectRoles) {}
+  constructor(
+    // Provided by the projects feature; until then nobody has a role on any project.
+    @Optional() @Inject(PROJECT_ROLE_RESOLVER) private readonly projects?: ProjectRoleResolver,
+  ) {}
 
   async viewer(project?: string): Promise<TabViewer> {
     const actor = maybeRequestContext()?.actor;
@@ -14,7 +17,8 @@ export class ViewerService {
       actor && (actor.kind === 'user' || actor.kind === 'token')
         ? { id: actor.userId, username: actor.username, isAdmin: actor.isAdmin }
         : null;
-    const projectRole = user && project ? await this.roles.roleOf(user.id, project) : null;
-    return { user, projectRole };
+    const found =
+      user && project && this.projects ? await this.projects.resolve(project, user.id) : null;
+    return { user, projectRole: found?.role ?? null };
   }
 }

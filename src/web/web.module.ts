@@ -15,6 +15,7 @@ import type { Observable } from 'rxjs';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
 import { maybeRequestContext } from '../context/request-context.js';
+import { Public } from '../accounts/auth/auth.decorators.js';
 import { larderVersion } from '../paths.js';
 import { PageRenderer } from './page-renderer.js';
 import { TabPageGuard } from './tab-page.js';
@@ -45,6 +46,7 @@ export class HomeController {
   constructor(@Inject(CONFIG) private readonly config: Config) {}
 
   @Get()
+  @Public()
   @Render('home')
   home() {
     return { title: 'Home', baseUrl: this.config.baseUrl };
