@@ -24,8 +24,6 @@ import { OpsController } from './ops/ops.controller.js';
 import { LOGGER } from './ops/ops.tokens.js';
 import { HttpExceptionFilter } from './web/http-exception.filter.js';
 import { PageContextInterceptor, WebModule } from './web/web.module.js';
-import { UserDirectory } from './accounts/users/user-directory.js';
-import { ACCOUNT_DIRECTORY } from './plugin-host/directories.js';
 import { PluginHostModule } from './plugin-host/plugin-host.module.js';
 import { noPlugins, type PluginSet } from './plugin-host/plugin-loader.js';
 
@@ -75,10 +73,8 @@ export class AppModule implements NestModule {
         // Every route declares who may call it (src/accounts/auth/auth.decorators.ts).
         { provide: APP_GUARD, useExisting: AuthGuard },
         { provide: APP_INTERCEPTOR, useClass: PageContextInterceptor },
-        // What plugins may read of accounts (src/plugin-api): wired here, where both meet.
-        { provide: ACCOUNT_DIRECTORY, useExisting: UserDirectory },
       ],
-      exports: [LOGGER, Metrics, ACCOUNT_DIRECTORY],
+      exports: [LOGGER, Metrics],
       global: true,
     };
   }

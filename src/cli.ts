@@ -57,20 +57,6 @@ program
     }
   });
 
-const plugins = program.command('plugins').description('inspect plugins');
-plugins
-  .command('list')
-  .description('the plugins LARDER_PLUGINS loads: version, API range, hooks, tabs and audit tags')
-  .option('--json', 'one JSON document, for scripts')
-  .action(async (options: { json?: boolean }) => {
-    const cfg = config();
-    // Logs go to stderr (fd 2) so stdout holds the list alone.
-    const logger = createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel, 2);
-    const { plugins: set } = await preparePlugins(cfg, logger);
-    const described = describePlugins(set);
-    out(options.json ? JSON.stringify(described, null, 2) : formatPluginList(described));
-  });
-
 /**
  * Runs `fn` with the application's services (no HTTP server) as the `system` actor named
  * `actor`, so hooks and the audit log see who acted. Logs go to stderr.
@@ -81,10 +67,10 @@ async function withServices<T>(
 ): Promise<T> {
   const cfg = config();
   const logger = createLogger(cfg.logLevel, 2);
-  // With the plugins, so their hooks see what the command does (and its audit is recorded).
-  const { plugins, schema } = await preparePlugins(cfg, logger);
   const database = await openDatabase(cfg);
   try {
+    // Plugins load as at server start, so their hooks (the audit log) see CLI actions too.
+    const { plugins, schema } = await preparePlugins(cfg, logger);
     const { dataSource } = await connectAndMigrate(database, schema, logger);
     const app = await NestFactory.createApplicationContext(
       AppModule.forRoot({ config: cfg, dataSource, logger, plugins }),
@@ -176,6 +162,20 @@ program
       out(value);
     },
   );
+
+const plugins = program.command('plugins').description('inspect plugins');
+plugins
+  .command('list')
+  .description('the plugins LARDER_PLUGINS loads: version, API range, hooks, tabs and audit tags')
+  .option('--json', 'one JSON document, for scripts')
+  .action(async (options: { json?: boolean }) => {
+    const cfg = config();
+    // Logs go to stderr (fd 2) so stdout holds the list alone.
+    const logger = createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel, 2);
+    const { plugins: set } = await preparePlugins(cfg, logger);
+    const described = describePlugins(set);
+    out(options.json ? JSON.stringify(described, null, 2) : formatPluginList(described));
+  });
 
 try {
   await program.parseAsync(process.argv);

@@ -1,4 +1,6 @@
-import { Module, type OnModuleInit } from '@nestjs/common';
+import { Global, Module, type OnModuleInit } from '@nestjs/common';
+import { ACCOUNT_DIRECTORY } from '../plugin-host/directories.js';
+import { AccountDirectoryService } from './account-directory.js';
 import { TabRegistry } from '../web/tabs.js';
 import { AccountController } from './account.controller.js';
 import { AccountPages } from './account-pages.js';
@@ -18,13 +20,14 @@ import { TwoFactorService } from './two-factor/two-factor.service.js';
 import { AdminUserService } from './users/admin-user.service.js';
 import { PasswordResetService } from './users/password-reset.service.js';
 import { PasswordService } from './users/password.service.js';
-import { UserDirectory } from './users/user-directory.js';
 import { UserService } from './users/user.service.js';
 
 /**
  * Accounts: users, e-mails, passwords, sessions, two-factor, API tokens, sign-in.
- * The AuthGuard and SessionMiddleware it exports are installed app-wide by AppModule.
+ * The AuthGuard and SessionMiddleware it exports are installed app-wide by AppModule. Global:
+ * who is signed in, and the account directory plugins read, are needed everywhere.
  */
+@Global()
 @Module({
   controllers: [LoginController, AccountController, TwoFactorController, TokenController],
   providers: [
@@ -43,10 +46,10 @@ import { UserService } from './users/user.service.js';
     AccountPages,
     AuthGuard,
     SessionMiddleware,
-    UserDirectory,
+    { provide: ACCOUNT_DIRECTORY, useClass: AccountDirectoryService },
   ],
   exports: [
-    UserDirectory,
+    ACCOUNT_DIRECTORY,
     KeyRing,
     Mailer,
     PasswordService,

@@ -53,13 +53,12 @@ export {
   type ResolvedProject,
 } from '../accounts/auth/auth.types.js';
 
-// Who may call a plugin's routes: every route declares one (deny by default)
+// Access policies: every route declares one (the core's guard refuses routes without)
 export {
   AdminOnly,
-  CsrfExempt,
+  CurrentUser,
   ProjectRole,
   Public,
-  ReadAccess,
   SignedIn,
 } from '../accounts/auth/auth.decorators.js';
 

@@ -1,11 +1,11 @@
 /**
- * Read-only views of the core's accounts for plugins, behind a token so plugins never import
- * the entities. The accounts feature implements it (`UserDirectory`); AppModule wires it.
+ * A read-only view of the core's accounts for plugins, behind a token so plugins never import
+ * the entities. The accounts feature provides it (src/accounts/account-directory.ts).
  */
 export interface AccountDirectory {
-  /** The account's primary e-mail address if verified, else `null`. */
+  /** The account's primary, verified e-mail address, or `null` when it has none. */
   primaryEmail(userId: string): Promise<string | null>;
-  /** Ids of the accounts that manage the project (Owners and Maintainers). */
+  /** Ids of the accounts that manage the project (owners and maintainers). */
   projectMaintainers(projectId: string): Promise<string[]>;
 }
 export const ACCOUNT_DIRECTORY = Symbol('larder.account-directory');

@@ -33,7 +33,8 @@ export interface ClientError {
 
 /** Maps anything thrown to what the client may see; unknown errors become a bare 500. */
 export function toClientError(exception: unknown): ClientError {
-  // A plugin refused the action: the client sees which plugin and why (DESIGN.md §4).
+  // A plugin refused the action: say which and why (DESIGN.md §4). The upload API answers 400
+  // itself, so twine prints the message.
   if (exception instanceof HookVetoError) {
     return { status: 403, code: 'FORBIDDEN', message: exception.message };
   }

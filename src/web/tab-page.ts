@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { ACCESS_POLICY, type AccessPolicy } from '../accounts/auth/auth.decorators.js';
+import { SignedIn } from '../accounts/auth/auth.decorators.js';
 import { allows, TabRegistry, type TabSet } from './tabs.js';
 import { ViewerService } from './viewer.js';
 
@@ -42,13 +42,8 @@ export class TabPageGuard implements CanActivate {
 
 /**
  * Marks a route as the page of tab `id` in `set`: a signed-in browser session is required
- * (anonymous visitors are sent to sign in), then only viewers the tab's permission allows
- * get in; others get 404.
+ * (anonymous visitors go to the sign-in page), then only viewers the tab allows get in.
  */
 export function TabPage(set: TabSet, id: string): MethodDecorator {
-  return applyDecorators(
-    SetMetadata(ACCESS_POLICY, { access: 'signed-in', tokens: false } satisfies AccessPolicy),
-    SetMetadata(TAB_PAGE, { set, id }),
-    UseGuards(TabPageGuard),
-  );
+  return applyDecorators(SetMetadata(TAB_PAGE, { set, id }), SignedIn(), UseGuards(TabPageGuard));
 }

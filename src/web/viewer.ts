@@ -7,7 +7,6 @@ import type { TabViewer } from './tabs.js';
 @Injectable()
 export class ViewerService {
   constructor(
-    // Provided by the projects feature; until then nobody has a role on any project.
     @Optional() @Inject(PROJECT_ROLE_RESOLVER) private readonly projects?: ProjectRoleResolver,
   ) {}
 
@@ -17,8 +16,8 @@ export class ViewerService {
       actor && (actor.kind === 'user' || actor.kind === 'token')
         ? { id: actor.userId, username: actor.username, isAdmin: actor.isAdmin }
         : null;
-    const found =
-      user && project && this.projects ? await this.projects.resolve(project, user.id) : null;
-    return { user, projectRole: found?.role ?? null };
+    const projectRole =
+      user && project ? ((await this.projects?.resolve(project, user.id))?.role ?? null) : null;
+    return { user, projectRole };
   }
 }
