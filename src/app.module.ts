@@ -17,6 +17,11 @@ import { AdminModule } from './admin/admin.module.js';
 import { ConfigModule } from './config/config.module.js';
 import type { Config } from './config/config.js';
 import { HooksModule } from './hooks/hooks.module.js';
+import { IndexApiModule } from './index-api/index-api.module.js';
+import { PackagesModule } from './packages/packages.module.js';
+import { ProjectsModule } from './projects/projects.module.js';
+import { StorageModule } from './storage/storage.module.js';
+import { UploadModule } from './upload/upload.module.js';
 import { ContextMiddleware } from './context/context.middleware.js';
 import { AccessLogMiddleware } from './ops/access-log.middleware.js';
 import { Metrics } from './ops/metrics.js';
@@ -53,8 +58,13 @@ export class AppModule implements NestModule {
         }),
         WebModule,
         HooksModule,
+        StorageModule,
         AccountsModule,
         AdminModule,
+        ProjectsModule,
+        PackagesModule,
+        UploadModule,
+        IndexApiModule,
         PluginHostModule.forRoot(options.plugins ?? noPlugins),
       ],
       controllers: [OpsController],

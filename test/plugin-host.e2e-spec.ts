@@ -1,36 +1,17 @@
-import { Global, Module } from '@nestjs/common';
 import { join } from 'node:path';
 import { HookBus } from '../src/hooks/hook-bus.js';
 import { HookVetoError } from '../src/hooks/hook-veto.js';
 import { pendingSchemaChanges } from '../src/database/migrator.js';
 import { AuditTagRegistry } from '../src/plugin-host/audit-extension.js';
 import { TabRegistry } from '../src/web/tabs.js';
-import {
-  PROJECT_ROLE_RESOLVER,
-  type ProjectRoleName,
-  type ProjectRoleResolver,
-} from '../src/accounts/auth/auth.types.js';
 import { createUser, login, type SignedInAgent } from './helpers/factories.js';
+import { createProject, grantRole } from './helpers/projects.js';
 import { createPluginTestApp, userActor, type TestApp } from './helpers/test-app.js';
 
 const samplePlugin = join(process.cwd(), 'test/fixtures/plugins/sample');
 
 describe('a plugin loaded by absolute path', () => {
   let t: TestApp;
-  // The projects feature resolves roles; here alice owns acme-widgets and bob maintains it.
-  const roles = new Map<string, ProjectRoleName>();
-  const resolver: ProjectRoleResolver = {
-    resolve: async (name, userId) =>
-      name === 'acme-widgets'
-        ? { project: { id: 'p1', name, normalizedName: name }, role: roles.get(userId) ?? null }
-        : null,
-  };
-  @Global()
-  @Module({
-    providers: [{ provide: PROJECT_ROLE_RESOLVER, useValue: resolver }],
-    exports: [PROJECT_ROLE_RESOLVER],
-  })
-  class RolesModule {}
   let alice: SignedInAgent;
   let bob: SignedInAgent;
   let root: SignedInAgent;
@@ -38,15 +19,15 @@ describe('a plugin loaded by absolute path', () => {
     t = await createPluginTestApp(samplePlugin, {
       name: 'sample',
       options: { pageSize: '2' },
-      imports: [RolesModule],
     });
     const [a, b, r] = await Promise.all([
       createUser(t),
       createUser(t),
       createUser(t, { admin: true }),
     ]);
-    roles.set(a.user.id, 'Owner');
-    roles.set(b.user.id, 'Maintainer');
+    // alice owns acme-widgets, bob maintains it.
+    await createProject(t, 'acme-widgets', a.user);
+    await grantRole(t, 'acme-widgets', b.user, 'Maintainer');
     [alice, bob, root] = [await login(t, a), await login(t, b), await login(t, r)];
   });
   afterAll(async () => {

@@ -1,5 +1,6 @@
 import { ApiToken } from '../src/accounts/tokens/api-token.entity.js';
-import { AuthProbeModule, fakeProjects } from './helpers/auth-probe.module.js';
+import { AuthProbeModule } from './helpers/auth-probe.module.js';
+import { grantRole } from './helpers/projects.js';
 import { basicAuth, createToken, createUser, login } from './helpers/factories.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 
@@ -181,8 +182,8 @@ describe('API tokens', () => {
 
   it('keeps a project-scoped token to its projects, and an account-wide token to the roles of its owner', async () => {
     const hal = await createUser(t);
-    fakeProjects.grant('alpha', hal.user.id, 'Maintainer');
-    fakeProjects.grant('beta', hal.user.id, 'Owner');
+    await grantRole(t, 'alpha', hal.user, 'Maintainer');
+    await grantRole(t, 'beta', hal.user, 'Owner');
     const scoped = await createToken(t, hal.user, { projects: ['Alpha'] });
     const wide = await createToken(t, hal.user);
     const upload = (project: string, token: string) =>
@@ -210,7 +211,7 @@ describe('API tokens', () => {
 
   it('lets session users act with their project role and asks for the owner role where needed', async () => {
     const ivy = await createUser(t);
-    fakeProjects.grant('delta', ivy.user.id, 'Maintainer');
+    await grantRole(t, 'delta', ivy.user, 'Maintainer');
     const { agent, csrf } = await login(t, ivy);
     await agent.post('/probe-auth/projects/delta/upload').send({ csrf_token: csrf }).expect(201);
     await agent.post('/probe-auth/projects/delta/upload').send({}).expect(403);

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { AccountDirectory } from '../plugin-host/directories.js';
+import { Role } from '../projects/role.entity.js';
 import { UserEmail } from './emails/user-email.entity.js';
 
 /** The accounts side of the plugin API's {@link AccountDirectory}: plugins never see entities. */
@@ -16,8 +17,8 @@ export class AccountDirectoryService implements AccountDirectory {
     return email?.email ?? null;
   }
 
-  async projectMaintainers(): Promise<string[]> {
-    // Projects and roles arrive with the package index (issue 4), which answers this.
-    return [];
+  async projectMaintainers(projectId: string): Promise<string[]> {
+    const roles = await this.dataSource.getRepository(Role).findBy({ projectId });
+    return roles.map((role) => role.userId);
   }
 }

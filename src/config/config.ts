@@ -14,7 +14,16 @@ export interface Config {
   /** `undefined` → embedded PostgreSQL (PGlite) under `dataDir/pg`. */
   databaseUrl: string | undefined;
   storage: 'fs' | 's3';
-  s3: { bucket?: string; endpoint?: string; region?: string };
+  /** Credentials come from the AWS SDK's own chain (env, shared files, instance roles). */
+  s3: {
+    bucket?: string;
+    endpoint?: string;
+    region?: string;
+    /** Path-style URLs (`endpoint/bucket/key`), which most S3-compatible stores need. */
+    forcePathStyle: boolean;
+    /** Key prefix inside the bucket, e.g. `larder/`. */
+    prefix: string;
+  };
   baseUrl: string;
   readAccess: 'public' | 'authenticated';
   registration: 'open' | 'closed';
@@ -34,6 +43,8 @@ export interface Config {
   /** When set, `/metrics` asks for `Authorization: Bearer <token>`. */
   metricsToken: string | undefined;
   maxUploadMb: number;
+  /** Accept PEP 440 local versions (`1.0+build.3`) on upload; PyPI refuses them. */
+  allowLocalVersions: boolean;
   hookTimeoutMs: number;
   /** `smtp://user:pass@host:587` or `smtps://…`; unset → e-mails are written to the log instead. */
   smtpUrl: string | undefined;
@@ -143,6 +154,15 @@ export function parseCidrs(variable: string, entries: string[]): BlockList {
   return blocks;
 }
 
+function s3Prefix(raw: string | undefined): string {
+  if (raw === undefined) return '';
+  const trimmed = raw.replace(/^\/+|\/+$/g, '');
+  if (!/^[A-Za-z0-9._/-]+$/.test(trimmed) || trimmed.split('/').some((s) => s === '..')) {
+    throw new ConfigError('LARDER_S3_PREFIX', `"${raw}" is not a safe key prefix`);
+  }
+  return `${trimmed}/`;
+}
+
 /**
  * The secret is taken from LARDER_SECRET, or read from (and on first start written to)
  * `<dataDir>/secret`, readable only by its owner.
@@ -190,6 +210,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     bucket: optional(env, 'LARDER_S3_BUCKET'),
     endpoint: url(env, 'LARDER_S3_ENDPOINT', ['http:', 'https:']),
     region: optional(env, 'LARDER_S3_REGION'),
+    forcePathStyle: bool(env, 'LARDER_S3_FORCE_PATH_STYLE', false),
+    prefix: s3Prefix(optional(env, 'LARDER_S3_PREFIX')),
   };
   if (storage === 's3' && !s3.bucket) {
     throw new ConfigError('LARDER_S3_BUCKET', 'is required when LARDER_STORAGE=s3');
@@ -226,6 +248,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     ),
     metricsToken: optional(env, 'LARDER_METRICS_TOKEN'),
     maxUploadMb: int(env, 'LARDER_MAX_UPLOAD_MB', 100, 1, 100_000),
+    allowLocalVersions: bool(env, 'LARDER_ALLOW_LOCAL_VERSIONS', false),
     hookTimeoutMs: int(env, 'LARDER_HOOK_TIMEOUT_MS', 5000, 1, 600_000),
     smtpUrl: url(env, 'LARDER_SMTP_URL', ['smtp:', 'smtps:']),
     mailFrom: str(env, 'LARDER_MAIL_FROM', 'Larder <larder@localhost>'),

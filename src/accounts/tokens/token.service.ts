@@ -3,6 +3,7 @@ import { ForbiddenException, Injectable, NotFoundException } from '@nestjs/commo
 import { DataSource } from 'typeorm';
 import type { TokenRef } from '../../hooks/hook-map.js';
 import { HookBus } from '../../hooks/hook-bus.js';
+import { isValidProjectName, normalizeName } from '../../packages/names.js';
 import { AccountInputError } from '../account.errors.js';
 import { KeyRing } from '../key-ring.js';
 import type { User } from '../users/user.entity.js';
@@ -15,16 +16,6 @@ const TOKEN_FORMAT = /^larder-([0-9a-f]{16})-([A-Za-z0-9_-]{43})$/;
 /** `last_used_at` is written at most this often per token. */
 const TOUCH_EVERY_MS = 60 * 1000;
 export const MAX_TOKEN_DAYS = 3650;
-
-/** PEP 503 normalisation: runs of `-`, `_`, `.` become one `-`, lower case. */
-export function normalizeProjectName(name: string): string {
-  return name
-    .trim()
-    .replace(/[-_.]+/g, '-')
-    .toLowerCase();
-}
-
-const PROJECT_NAME = /^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$/i;
 
 export function tokenRef(token: ApiToken): TokenRef {
   return {
@@ -67,9 +58,9 @@ export class TokenService {
     let projects: string[] | null = null;
     const names = (input.projects ?? []).map((p) => p.trim()).filter(Boolean);
     if (names.length > 0) {
-      const bad = names.find((p) => !PROJECT_NAME.test(p) || p.length > 200);
+      const bad = names.find((p) => !isValidProjectName(p));
       if (bad) throw new AccountInputError(`"${bad}" is not a valid project name.`);
-      projects = [...new Set(names.map(normalizeProjectName))].sort();
+      projects = [...new Set(names.map(normalizeName))].sort();
     }
     let expiresAt: Date | null = null;
     if (input.expiresInDays !== undefined) {
@@ -175,6 +166,6 @@ export class TokenService {
 
   /** Whether a token may act on a project (by its PEP 503 normalised name). */
   static allowsProject(token: ApiToken, projectName: string): boolean {
-    return token.projects === null || token.projects.includes(normalizeProjectName(projectName));
+    return token.projects === null || token.projects.includes(normalizeName(projectName));
   }
 }
