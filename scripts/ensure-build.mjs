@@ -1,7 +1,7 @@
 // Builds dist/ with tsc when it is missing or older than any source, so `npm start` and the
 // `larder` command always run current code. Prints nothing when dist/ is up to date.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, utimesSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -41,4 +41,8 @@ export function ensureBuild() {
     process.stderr.write('larder: the build failed (see above)\n');
     process.exit(result.status ?? 1);
   }
+  // tsc leaves the stamp alone when only files it does not build changed (specs, test
+  // helpers): touch it, or every later run would rebuild.
+  const now = new Date();
+  if (existsSync(stamp)) utimesSync(stamp, now, now);
 }

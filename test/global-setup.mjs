@@ -3,8 +3,11 @@
 // server mode too: process tests start embedded servers either way.
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureBuild } from '../scripts/ensure-build.mjs';
 
 export default async function globalSetup() {
+  // Process and CLI tests run dist/: build it once here, so no two test files run tsc at once.
+  ensureBuild();
   const root = process.cwd();
   const version = JSON.parse(
     readFileSync(join(root, 'node_modules/@electric-sql/pglite/package.json'), 'utf8'),

@@ -15,6 +15,7 @@ const script = {
   throwAfter: false,
   hangAfter: false,
   throwInTransaction: false,
+  vetoInTransaction: false,
 };
 
 const project = { id: 'p1', name: 'Acme', normalizedName: 'acme' };
@@ -45,6 +46,7 @@ class ScriptedHooks {
     script.calls.push('transaction');
     await manager.query(`INSERT INTO bus_probe (note) VALUES ('from the hook')`);
     if (script.throwInTransaction) throw new Error('transaction hook failed');
+    if (script.vetoInTransaction) throw new HookVeto('seen the row, and refuse it');
   }
 
   @OnHook('release.created', { phase: 'after' })
@@ -100,6 +102,7 @@ describe('the hook bus', () => {
       throwAfter: false,
       hangAfter: false,
       throwInTransaction: false,
+      vetoInTransaction: false,
     });
     await t.dataSource.query('TRUNCATE bus_probe');
     logs.lines.length = 0;
@@ -177,6 +180,20 @@ describe('the hook bus', () => {
         ),
       ),
     ).rejects.toThrow('transaction hook failed');
+    await afterHooksSettle();
+    expect(await probeRows()).toEqual([]);
+    expect(script.calls).not.toContain('after');
+  });
+
+  it('a veto from a transaction hook rolls the action back and names who vetoed', async () => {
+    script.vetoInTransaction = true;
+    const attempt = t.asActor(userActor('alice'), () =>
+      bus.perform('release.created', payload('3.1'), (manager) =>
+        manager.query(`INSERT INTO bus_probe (note) VALUES ('3.1')`),
+      ),
+    );
+    await expect(attempt).rejects.toBeInstanceOf(HookVetoError);
+    await expect(attempt).rejects.toThrow('core: seen the row, and refuse it');
     await afterHooksSettle();
     expect(await probeRows()).toEqual([]);
     expect(script.calls).not.toContain('after');

@@ -60,7 +60,9 @@ describe('the notify-email plugin', () => {
     await t?.close();
     await smtp?.close();
   });
-  beforeEach(() => {
+  beforeEach(async () => {
+    // Deliveries (and their audit records) of the previous test finish before counting anew.
+    await t.app.get(Mailer).idle();
     smtp.received.length = 0;
     smtp.state.refuse = 0;
     smtp.state.attempts = 0;

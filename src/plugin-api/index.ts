@@ -56,9 +56,11 @@ export {
 // Access policies: every route declares one (the core's guard refuses routes without)
 export {
   AdminOnly,
+  CsrfExempt,
   CurrentUser,
   ProjectRole,
   Public,
+  ReadAccess,
   SignedIn,
 } from '../accounts/auth/auth.decorators.js';
 

@@ -101,7 +101,9 @@ function walkModule(ref: ModuleRef, classes: Set<Function>, modules: Set<Functio
   const type = typeof ref === 'function' ? ref : ref.module;
   const dynamic = typeof ref === 'function' ? undefined : ref;
   const seenBefore = modules.has(type) && !dynamic;
-  modules.add(type);
+  // Only modules imported as classes are the plugin's own; a dynamic module (e.g.
+  // TypeOrmModule.forFeature) is shared with the core, so its class says nothing about owner.
+  if (!dynamic) modules.add(type);
   const lists = (key: 'providers' | 'controllers' | 'imports'): unknown[] => [
     ...(seenBefore ? [] : ((Reflect.getMetadata(key, type) as unknown[]) ?? [])),
     ...((dynamic?.[key] as unknown[]) ?? []),
