@@ -105,3 +105,16 @@ describe('the audit renderer', () => {
     expect(out.by).toBe('by alice');
   });
 });
+
+describe('filter menu labels', () => {
+  it('are the templates without their values', () => {
+    const registry = new AuditTagRegistry();
+    for (const d of CORE_CATALOGUE) registry.register(d, 'core');
+    const labels = new AuditRenderer(registry).choices('account').map((c) => c.label);
+    expect(labels).toContain('E-mail added');
+    expect(labels).toContain('API token added');
+    expect(labels).toContain('Primary e-mail changed');
+    expect(labels).toContain('Account created');
+    expect(labels.filter((l) => /[{}:(]/.test(l))).toEqual([]);
+  });
+});

@@ -45,6 +45,16 @@ export function fill(template: string, additional: Record<string, unknown>): str
   return template.replace(/\{([A-Za-z0-9_]+)\}/g, (_, key: string) => words(key, additional[key]));
 }
 
+/** A template as a short name for menus: "E-mail {email} added" → "E-mail added". */
+export function label(template: string): string {
+  return template
+    .replace(/\s*\([^)]*\{[^}]+\}[^)]*\)/g, '')
+    .replace(/\s+(?:by|from|of|as|on|to|for|with e-mail)\s+\{[^}]+\}/g, '')
+    .replace(/:\s*\{[^}]+\}.*$/, '')
+    .replace(/\s*\{[^}]+\}/g, '')
+    .trim();
+}
+
 /** "by alice", "by alice via API token release-bot", "by an administrator (root)", … */
 export function actorPhrase(event: StoredEvent): string | null {
   switch (event.actorKind) {
@@ -92,7 +102,7 @@ export class AuditRenderer {
     return this.tags
       .all()
       .filter((d) => audience === 'admin' || d.showsIn.includes(audience))
-      .map((d) => ({ tag: d.tag, label: d.description.replace(/\s*[:(]?\s*\{[^}]+\}.*$/, '') }))
+      .map((d) => ({ tag: d.tag, label: label(d.description) }))
       .sort((a, b) => a.label.localeCompare(b.label));
   }
 

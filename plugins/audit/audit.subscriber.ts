@@ -40,6 +40,8 @@ export class UnattributedChangeError extends Error {
 interface Captured {
   change: RowChange;
   context: RequestContext | undefined;
+  /** Why it cannot be attributed (recorded as `audit:unmapped:change` outside strict mode). */
+  problem?: string;
 }
 
 function columnsOf(metadata: EntityMetadata, entity: ObjectLiteral | undefined): Row {
@@ -79,6 +81,23 @@ export class AuditSubscriber implements EntitySubscriberInterface, OnModuleInit,
   onModuleDestroy(): void {
     const index = this.dataSource.subscribers.indexOf(this);
     if (index >= 0) this.dataSource.subscribers.splice(index, 1);
+  }
+
+  /** A query builder's update or delete is refused before it runs: it names no row. */
+  beforeUpdate(event: UpdateEvent<ObjectLiteral>): void {
+    const table = event.metadata.tableName;
+    if (!RULES[table] || UNAUDITED_TABLES.has(table)) return;
+    if (!event.databaseEntity) {
+      this.refuse(table, 'update', 'no row (a query-builder write? use save/remove)');
+    }
+  }
+
+  beforeRemove(event: RemoveEvent<ObjectLiteral>): void {
+    const table = event.metadata.tableName;
+    if (!RULES[table] || UNAUDITED_TABLES.has(table)) return;
+    if (!event.databaseEntity && !event.entity) {
+      this.refuse(table, 'remove', 'no row (a query-builder write? use save/remove)');
+    }
   }
 
   async afterInsert(event: InsertEvent<ObjectLiteral>): Promise<void> {
@@ -136,10 +155,18 @@ export class AuditSubscriber implements EntitySubscriberInterface, OnModuleInit,
     const table = metadata.tableName;
     if (UNAUDITED_TABLES.has(table) || !RULES[table]) return;
     const context = maybeRequestContext();
-    if (!context) this.refuse(table, operation, 'no request context');
-    if (!entity) this.refuse(table, operation, 'no row (a query-builder write? use save/remove)');
+    // A query builder's update passes only the values it sets (no row before, no columns):
+    // the subscriber cannot tell which row changed, nor how.
+    const rowless = !entity || (operation === 'update' && (!before || columns.length === 0));
+    const problem = !context
+      ? 'no request context'
+      : rowless
+        ? 'no row (a query-builder write? use save/remove)'
+        : undefined;
+    if (problem) this.refuse(table, operation, problem);
     const captured: Captured = {
       context,
+      problem,
       change: {
         table,
         operation,
@@ -163,14 +190,16 @@ export class AuditSubscriber implements EntitySubscriberInterface, OnModuleInit,
   private derive(captured: Captured[]): AuditRow[] {
     const tx = captured.map((c) => c.change);
     const rows: AuditRow[] = [];
-    for (const { change, context } of captured) {
+    for (const { change, context, problem: known } of captured) {
       const rule = RULES[change.table]?.[change.operation];
-      const drafts = rule?.(change, tx);
+      const drafts = known ? undefined : rule?.(change, tx);
       if (!drafts) {
-        const problem = rule
-          ? `no rule for a change of ${change.columns.join(', ') || 'these columns'}`
-          : `no rule for ${change.operation}`;
-        this.refuse(change.table, change.operation, problem);
+        const problem =
+          known ??
+          (rule
+            ? `no rule for a change of ${change.columns.join(', ') || 'these columns'}`
+            : `no rule for ${change.operation}`);
+        if (!known) this.refuse(change.table, change.operation, problem);
         rows.push(
           this.writer.build(
             {
