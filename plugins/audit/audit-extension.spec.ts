@@ -60,3 +60,40 @@ describe('the audit plugin with another plugin that records audit events', () =>
     ]);
   });
 });
+
+describe('the audit plugin outside strict mode (production)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createPluginTestApp('audit', { env: { LARDER_AUDIT_STRICT: 'false' } });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('records what it can of a change it cannot attribute, as audit:unmapped:change, and lets it through', async () => {
+    const kim = await createUser(t);
+    const users = t.dataSource.entityMetadatas.find((m) => m.tableName === 'users')!.target;
+    const repository = t.dataSource.getRepository(users);
+    const row = await repository.findOneByOrFail({ id: kim.user.id });
+    // No request context at all, and a column no rule knows.
+    await repository.save(Object.assign(row, { username: `${kim.username}-renamed` }));
+    const events = await t.dataSource.query(
+      `SELECT tag, actor_kind, actor_name, user_id, additional FROM audit_events
+        WHERE tag = 'audit:unmapped:change'`,
+    );
+    expect(events).toEqual([
+      {
+        tag: 'audit:unmapped:change',
+        actor_kind: 'system',
+        actor_name: 'no-request-context',
+        user_id: null,
+        additional: {
+          table: 'users',
+          operation: 'update',
+          columns: ['username'],
+          problem: 'no request context',
+        },
+      },
+    ]);
+  });
+});

@@ -88,6 +88,12 @@ export class AuditWriter implements AuditSink {
       this.queued.set(runner, list);
       return;
     }
+    if (runner && !runner.isReleased) {
+      // A connection the caller holds outside a transaction: never ask the pool for another
+      // (the embedded database has one).
+      await insertEvents(manager!, rows);
+      return;
+    }
     const write = this.dataSource.transaction((tx) => insertEvents(tx, rows));
     this.inFlight.add(write);
     try {
@@ -115,7 +121,8 @@ export class AuditWriter implements AuditSink {
     const depth = (runner as unknown as { transactionDepth: number }).transactionDepth;
     const list = this.queued.get(runner);
     if (!list) return;
-    const kept = list.filter((q) => q.depth < depth);
+    // `depth` is already the level rolled back to: what was queued deeper is gone.
+    const kept = list.filter((q) => q.depth <= depth);
     if (kept.length) this.queued.set(runner, kept);
     else this.queued.delete(runner);
   }
