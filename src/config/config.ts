@@ -46,6 +46,12 @@ export interface Config {
   /** Accept PEP 440 local versions (`1.0+build.3`) on upload; PyPI refuses them. */
   allowLocalVersions: boolean;
   hookTimeoutMs: number;
+  /**
+   * The audit plugin refuses (throws on) a change to an audited table it cannot attribute or
+   * map to a tag, instead of recording what it can and logging an error. On under Jest
+   * (NODE_ENV=test) so such a bug fails the test that causes it; `LARDER_AUDIT_STRICT`.
+   */
+  auditStrict: boolean;
   /** `smtp://user:pass@host:587` or `smtps://…`; unset → e-mails are written to the log instead. */
   smtpUrl: string | undefined;
   /** The From: of e-mails Larder sends. */
@@ -250,6 +256,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     maxUploadMb: int(env, 'LARDER_MAX_UPLOAD_MB', 100, 1, 100_000),
     allowLocalVersions: bool(env, 'LARDER_ALLOW_LOCAL_VERSIONS', false),
     hookTimeoutMs: int(env, 'LARDER_HOOK_TIMEOUT_MS', 5000, 1, 600_000),
+    auditStrict: bool(
+      env,
+      'LARDER_AUDIT_STRICT',
+      (env.NODE_ENV ?? process.env.NODE_ENV) === 'test',
+    ),
     smtpUrl: url(env, 'LARDER_SMTP_URL', ['smtp:', 'smtps:']),
     mailFrom: str(env, 'LARDER_MAIL_FROM', 'Larder <larder@localhost>'),
     session: {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { runAsSystem } from '../../src/context/request-context.js';
+import { Mailer, type OutgoingMail } from '../../src/accounts/emails/mailer.service.js';
 import { TokenService, type NewToken } from '../../src/accounts/tokens/token.service.js';
 import type { User } from '../../src/accounts/users/user.entity.js';
 import { UserService } from '../../src/accounts/users/user.service.js';
@@ -97,4 +98,11 @@ export async function createToken(
 /** `Authorization` header value for HTTP Basic with an API token, as twine and pip send it. */
 export function basicAuth(token: string, username = '__token__'): string {
   return `Basic ${Buffer.from(`${username}:${token}`).toString('base64')}`;
+}
+
+/** Collects every e-mail the core sends from now on (links to verify or reset), for plugin tests too. */
+export function captureMail(t: TestApp): OutgoingMail[] {
+  const outbox: OutgoingMail[] = [];
+  t.app.get(Mailer).onSend((mail) => outbox.push(mail));
+  return outbox;
 }

@@ -17,6 +17,8 @@ import {
   type RequestContext,
 } from '../../src/context/request-context.js';
 import { coreSchema, type Schema } from '../../src/database/data-source.js';
+/** Re-exported for plugin tests, which may import test helpers but not the core. */
+export { pendingSchemaChanges } from '../../src/database/migrator.js';
 import { createLogger } from '../../src/ops/logger.js';
 import type { PluginSet } from '../../src/plugin-host/plugin-loader.js';
 import { optionVariable } from '../../src/plugin-host/plugin-options.js';

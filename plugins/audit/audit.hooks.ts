@@ -1,0 +1,69 @@
+import { Injectable } from '@nestjs/common';
+import { OnHook, type HookEvent } from '../../src/plugin-api/index.js';
+import { AuditWriter } from './audit.writer.js';
+
+/**
+ * Actions that change no audited row, or that fail: the core emits them as after-hooks
+ * (`hooks.emit`), which carry what a route interceptor could not see — the account, the
+ * reason a sign-in failed, the second factor used. Each is written in its own transaction
+ * once the request's work is done (there is no change to commit with).
+ */
+@Injectable()
+export class AuditHooks {
+  constructor(private readonly writer: AuditWriter) {}
+
+  @OnHook('account.login', { phase: 'after' })
+  async login(event: HookEvent<'account.login'>): Promise<void> {
+    if (event.outcome === 'success' && event.user) {
+      // The context's actor is still anonymous: the session starts with this response.
+      await this.write(event, {
+        tag: 'account:login:success',
+        userId: event.user.id,
+        actor: {
+          kind: 'user',
+          userId: event.user.id,
+          username: event.user.username,
+          isAdmin: false,
+          twoFactorMethod: event.method === 'password' ? 'none' : event.method,
+        },
+        additional: { two_factor_method: event.method === 'password' ? 'none' : event.method },
+      });
+      return;
+    }
+    const reason = event.reason ?? 'unknown';
+    // An unknown username concerns no account: it goes to the admin log only.
+    await this.write(event, {
+      tag: 'account:login:failure',
+      userId: event.user?.id ?? null,
+      additional: event.user ? { reason } : { reason, username_attempted: event.usernameAttempted },
+    });
+  }
+
+  @OnHook('account.logout', { phase: 'after' })
+  async logout(event: HookEvent<'account.logout'>): Promise<void> {
+    await this.write(event, { tag: 'account:logout', userId: event.user.id });
+  }
+
+  @OnHook('account.reauthenticated', { phase: 'after' })
+  async reauthenticated(event: HookEvent<'account.reauthenticated'>): Promise<void> {
+    if (event.outcome !== 'failure') return;
+    await this.write(event, {
+      tag: 'account:reauthenticate:failure',
+      userId: event.user.id,
+      additional: { reason: event.reason ?? 'unknown' },
+    });
+  }
+
+  @OnHook('account.password.reset-requested', { phase: 'after' })
+  async resetRequested(event: HookEvent<'account.password.reset-requested'>): Promise<void> {
+    await this.write(event, { tag: 'account:password:reset:request', userId: event.user.id });
+  }
+
+  private write(
+    event: { context: HookEvent<'account.logout'>['context'] },
+    draft: Omit<Parameters<AuditWriter['build']>[0], 'plugin'>,
+  ): Promise<void> {
+    const row = this.writer.build({ ...draft, plugin: 'core' }, event.context);
+    return this.writer.track(this.writer.store([row]));
+  }
+}

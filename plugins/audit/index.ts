@@ -1,0 +1,46 @@
+import { definePlugin } from '../../src/plugin-api/index.js';
+import { AuditEvent } from './audit-event.entity.js';
+import { AuditModule } from './audit.module.js';
+import { AUDIT_PLUGIN_TAGS } from './catalogue.js';
+import { AuditEvents1795700000000 } from './migrations/1795700000000-AuditEvents.js';
+
+/**
+ * The audit plugin (DESIGN.md §8): records every sensitive action in `audit_events` and shows
+ * it as Security history (account, project) and as the admin Audit log.
+ */
+export default definePlugin({
+  name: 'audit',
+  version: '1.0.0',
+  api: '^1.0.0',
+  description: 'Records every sensitive action and shows it as Security history and Audit log',
+  module: AuditModule,
+  entities: [AuditEvent],
+  migrations: [AuditEvents1795700000000],
+  tabs: [
+    {
+      page: 'account',
+      id: 'security-history',
+      title: 'Security history',
+      path: '/manage/account/history/',
+      permission: 'signed-in',
+      order: 90,
+    },
+    {
+      page: 'project',
+      id: 'security-history',
+      title: 'Security history',
+      path: '/manage/project/:project/history/',
+      permission: 'project-owner',
+      order: 90,
+    },
+    {
+      page: 'admin',
+      id: 'audit-log',
+      title: 'Audit log',
+      path: '/admin/audit/',
+      permission: 'admin',
+      order: 90,
+    },
+  ],
+  auditTags: AUDIT_PLUGIN_TAGS,
+});
