@@ -1,14 +1,8 @@
-import { Global, Module } from '@nestjs/common';
 import { generate } from 'otplib';
 import request from 'supertest';
-import {
-  HookBus,
-  PROJECT_ROLE_RESOLVER,
-  runAsSystem,
-  type ProjectRoleName,
-  type ProjectRoleResolver,
-} from '../../src/plugin-api/index.js';
+import { HookBus, runAsSystem } from '../../src/plugin-api/index.js';
 import { captureMail, createUser, csrfFrom, type TestUser } from '../../test/helpers/factories.js';
+import { createProject, grantRole } from '../../test/helpers/projects.js';
 import {
   createPluginTestApp,
   pendingSchemaChanges,
@@ -37,28 +31,6 @@ interface Row {
 const CLIENT = '203.0.113.7';
 const UA = 'audit-test/1.0';
 
-// The projects feature (issue 4) resolves roles; here alice's project acme-widgets.
-const roles = new Map<string, ProjectRoleName>();
-const resolver: ProjectRoleResolver = {
-  resolve: async (name, userId) =>
-    name === 'acme-widgets'
-      ? {
-          project: {
-            id: '00000000-0000-4000-8000-00000000a11c',
-            name: 'acme-widgets',
-            normalizedName: name,
-          },
-          role: roles.get(userId) ?? null,
-        }
-      : null,
-};
-@Global()
-@Module({
-  providers: [{ provide: PROJECT_ROLE_RESOLVER, useValue: resolver }],
-  exports: [PROJECT_ROLE_RESOLVER],
-})
-class RolesModule {}
-
 function linkIn(mail: { text: string }): string {
   const match = /http:\/\/127\.0\.0\.1:8080(\/account\/[^\s]+)/.exec(mail.text);
   if (!match) throw new Error(`no link in: ${mail.text}`);
@@ -79,7 +51,6 @@ describe('the audit plugin', () => {
         LARDER_TRUSTED_PROXIES: '127.0.0.1/32,::1/128,::ffff:127.0.0.1/128',
         LARDER_LOGIN_FAILURES_PER_IP: '10000',
       },
-      imports: [RolesModule],
     });
     outbox = captureMail(t);
   });
@@ -618,9 +589,9 @@ describe('the audit plugin', () => {
     it("shows a project's history to its owners only (404 for everyone else)", async () => {
       const owner = await createUser(t);
       const maintainer = await createUser(t);
-      roles.set(owner.user.id, 'Owner');
-      roles.set(maintainer.user.id, 'Maintainer');
-      const project = { id: '00000000-0000-4000-8000-00000000a11c', name: 'acme-widgets' };
+      const created = await createProject(t, 'acme-widgets', owner.user);
+      await grantRole(t, 'acme-widgets', maintainer.user, 'Maintainer');
+      const project = { id: created.id, name: created.name };
       const writer = t.app.get(AuditWriter);
       await t.asActor({ kind: 'system', name: 'test' }, () =>
         writer.record({
