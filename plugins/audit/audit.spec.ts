@@ -300,12 +300,29 @@ describe('the audit plugin', () => {
         erin.user.id,
         { description: 'release-bot', scope: ['acme-widgets'], expires: null, token_id: token.id },
       ],
+      // One per project in scope; no project of that name exists yet: the admin log has it.
+      [
+        'project:api_token:added',
+        erin.username,
+        null,
+        { description: 'release-bot', user: erin.username },
+      ],
       [
         'account:api_token:removed',
         erin.username,
         erin.user.id,
         { description: 'release-bot', token_id: token.id, reason: 'user' },
       ],
+      [
+        'project:api_token:removed',
+        erin.username,
+        null,
+        { description: 'release-bot', user: erin.username },
+      ],
+    ]);
+    expect(rows.filter((r) => r.tag.startsWith('project:')).map((r) => r.project_name)).toEqual([
+      'acme-widgets',
+      'acme-widgets',
     ]);
   });
 
