@@ -1108,6 +1108,11 @@ describe('audit matrix: every catalogue action, exactly its events', () => {
       );
       expect(page.text).toContain(`Release 2.0 removed by ${alice.username}`);
       expect(page.text).toContain('Upload of matrix_pkg-3.0-py3-none-any.whl rejected');
+      // Links to what still exists: the project, release 1.0; release 2.0 is gone.
+      expect(page.text).toContain('Project <a href="/project/matrix-pkg/">matrix-pkg</a>');
+      expect(page.text).toContain('release <a href="/project/matrix-pkg/1.0/">1.0</a>');
+      expect(page.text).toContain('release <span class="audit-gone">2.0</span>');
+      expect(page.text).not.toContain('href="/project/matrix-pkg/2.0/"');
       // The refusal of a name no project has is in no project's history.
       expect(page.text).not.toContain('reserved-thing');
       // A maintainer, a former owner, a stranger, a visitor: none of them.
@@ -1140,6 +1145,9 @@ describe('audit matrix: every catalogue action, exactly its events', () => {
       const admin = await browser(root);
       const log = await admin.agent.get('/admin/audit/?project=matrix-pkg').expect(200);
       expect(log.text).toContain(`Project deleted by ${alice.username}`);
+      // Deleted: the name in plain text, no link to a page that is gone.
+      expect(log.text).toContain('Project <span class="audit-gone">matrix-pkg</span>');
+      expect(log.text).not.toContain('href="/project/matrix-pkg/"');
       const releases = await admin.agent
         .get('/admin/audit/?project=matrix-pkg&tag=project:release:add')
         .expect(200);
