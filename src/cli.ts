@@ -12,8 +12,10 @@ import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { openDatabase } from './database/database-target.js';
 import { DataDirInUseError } from './database/embedded-postgres.js';
 import { createLogger } from './ops/logger.js';
+import type { Logger } from 'pino';
 import { larderVersion } from './paths.js';
 import { describePlugins, formatPluginList } from './plugin-host/plugin-list.js';
+import type { PluginSet } from './plugin-host/plugin-loader.js';
 import { PluginLoadError } from './plugin-host/plugin-load.error.js';
 import { BlobJanitor } from './packages/blob-janitor.service.js';
 
@@ -43,7 +45,7 @@ program
     const cfg = config();
     const logger = createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel, 2);
     // Plugins' migrations run with the core's, as at server start.
-    const { schema } = await preparePlugins(cfg, logger);
+    const { schema } = await loadedPlugins(cfg, logger);
     const database = await openDatabase(cfg);
     try {
       const { dataSource, applied } = await connectAndMigrate(database, schema, logger);
@@ -58,6 +60,13 @@ program
     }
   });
 
+/** The plugins LARDER_PLUGINS names, loaded once per command (their commands are registered from it). */
+let prepared: ReturnType<typeof preparePlugins> | undefined;
+function loadedPlugins(cfg: Config, logger: Logger): ReturnType<typeof preparePlugins> {
+  prepared ??= preparePlugins(cfg, logger);
+  return prepared;
+}
+
 /**
  * Runs `fn` with the application's services (no HTTP server) as the `system` actor named
  * `actor`, so hooks and the audit log see who acted. Logs go to stderr.
@@ -68,13 +77,13 @@ async function withServices<T>(
 ): Promise<T> {
   const cfg = config();
   const logger = createLogger(cfg.logLevel, 2);
+  // Plugins load as at server start, so their hooks (the audit log) see CLI actions too.
+  const { plugins: set, schema } = await loadedPlugins(cfg, logger);
   const database = await openDatabase(cfg);
   try {
-    // Plugins load as at server start, so their hooks (the audit log) see CLI actions too.
-    const { plugins, schema } = await preparePlugins(cfg, logger);
     const { dataSource } = await connectAndMigrate(database, schema, logger);
     const app = await NestFactory.createApplicationContext(
-      AppModule.forRoot({ config: cfg, dataSource, logger, plugins }),
+      AppModule.forRoot({ config: cfg, dataSource, logger, plugins: set }),
       { logger: false },
     );
     try {
@@ -173,7 +182,7 @@ plugins
     const cfg = config();
     // Logs go to stderr (fd 2) so stdout holds the list alone.
     const logger = createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel, 2);
-    const { plugins: set } = await preparePlugins(cfg, logger);
+    const { plugins: set } = await loadedPlugins(cfg, logger);
     const described = describePlugins(set);
     out(options.json ? JSON.stringify(described, null, 2) : formatPluginList(described));
   });
@@ -207,7 +216,40 @@ program
     );
   });
 
+/**
+ * Plugins' command groups (`larder audit …`). Loading plugins needs a valid configuration;
+ * when that or a plugin fails, core commands still work and a plugin's command reports why.
+ */
+async function addPluginCommands(): Promise<void> {
+  const core = new Set(program.commands.map((c) => c.name()));
+  const asked = process.argv[2];
+  let cfg: Config;
+  let set: PluginSet;
+  try {
+    cfg = config();
+    set = (
+      await loadedPlugins(cfg, createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel, 2))
+    ).plugins;
+  } catch (error) {
+    prepared = undefined;
+    // `larder audit …` cannot work without its plugin: say why rather than "unknown command".
+    if (asked && !asked.startsWith('-') && !core.has(asked) && asked !== 'help') throw error;
+    return;
+  }
+  for (const { manifest } of set.loaded) {
+    if (!manifest.commands) continue;
+    if (core.has(manifest.name)) {
+      throw new Error(`plugin ${manifest.name}: its command group would hide the core's`);
+    }
+    const command = program
+      .command(manifest.name)
+      .description(`${manifest.description ?? manifest.name} (plugin)`);
+    manifest.commands({ command, config: cfg, withServices, out });
+  }
+}
+
 try {
+  await addPluginCommands();
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {

@@ -5,6 +5,7 @@ import { HookBus } from '../src/hooks/hook-bus.js';
 import type { HookName } from '../src/hooks/hook-map.js';
 import { TabRegistry } from '../src/web/tabs.js';
 import { createToken, createUser, csrfFrom, login } from './helpers/factories.js';
+import { createProject } from './helpers/projects.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 
 /** What the audit plugin will see: every action's hook, with its payload and actor. */
@@ -119,6 +120,7 @@ describe('lifecycle hooks of account actions', () => {
       email: 'bob2@x.test',
       actor: { kind: 'user', userId: bob.user.id },
     });
+    await createProject(t, 'foo', bob.user);
     const created = await agent
       .post('/manage/account/token/')
       .type('form')

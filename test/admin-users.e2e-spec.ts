@@ -49,6 +49,31 @@ describe('/admin/users/', () => {
     expect(page.text).toContain('listed@example.test');
   });
 
+  it('pages through users 50 at a time in username order, and searches usernames and e-mails', async () => {
+    // Plain rows: 60 argon2 hashes would only slow the test down.
+    await t.dataSource.query(
+      `INSERT INTO users (username, normalized_username)
+       SELECT 'zpage' || lpad(i::text, 3, '0'), 'zpage' || lpad(i::text, 3, '0') FROM generate_series(1, 60) i`,
+    );
+    await createUser(t, { username: 'findme', email: 'Hidden.Address@example.test' });
+    const { agent } = await asAdmin();
+    const usernames = (html: string) => [...html.matchAll(/<td>(zpage\d+)/g)].map((m) => m[1]);
+    const page = (url: string) => agent.get(url).expect(200);
+    let html = (await page('/admin/users/?q=zpage')).text;
+    expect(usernames(html)).toHaveLength(50);
+    expect(usernames(html)[0]).toBe('zpage001');
+    const next = /href="\/admin\/users\/(\?[^"]+)" rel="next"/.exec(html)![1];
+    expect(next.replaceAll('&#x3D;', '=').replaceAll('&amp;', '&')).toBe('?q=zpage&after=zpage050');
+    html = (await page('/admin/users/?q=zpage&after=zpage050')).text;
+    expect(usernames(html)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `zpage${String(51 + i).padStart(3, '0')}`),
+    );
+    expect(html).not.toContain('rel="next"');
+    // By e-mail, case-insensitively; LIKE wildcards are taken literally.
+    expect((await page('/admin/users/?q=hidden.ADDRESS')).text).toContain('findme');
+    expect((await page('/admin/users/?q=%25')).text).toContain('No account matches.');
+  });
+
   it('creates users: with a password, or mailing a link to choose one', async () => {
     const { agent, csrf } = await asAdmin();
     await agent

@@ -107,6 +107,20 @@ describe('larder user and token commands', () => {
   });
 
   it('prints only the token on stdout, stored as a hash with its scope and expiry', async () => {
+    // A token can be limited only to a project its owner has a role on.
+    const refused = await larder(
+      ['token', 'create', 'root', '--name', 'ci', '--project', 'Acme_Widgets'],
+      env,
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('larder: You have no role on a project named "acme-widgets"');
+    await inspect((ds) =>
+      ds.query(
+        `WITH p AS (INSERT INTO projects (name, normalized_name) VALUES ('Acme_Widgets', 'acme-widgets') RETURNING id)
+         INSERT INTO roles (project_id, user_id, role_name)
+         SELECT p.id, u.id, 'Owner' FROM p, users u WHERE u.normalized_username = 'root'`,
+      ),
+    );
     const result = await larder(
       [
         'token',

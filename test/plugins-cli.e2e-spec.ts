@@ -40,7 +40,7 @@ describe('larder plugins list', () => {
     const { status, stdout } = larder(['plugins', 'list', '--json'], env);
     expect(status).toBe(0);
     const list = JSON.parse(stdout);
-    expect(list.pluginApi).toBe('1.0.0');
+    expect(list.pluginApi).toBe('1.1.0');
     expect(list.loaded.map((p: { name: string }) => p.name)).toEqual([
       'upload-policy',
       'notify-email',
@@ -66,4 +66,30 @@ describe('larder plugins list', () => {
       'NOT LOADED: plugin notify-email: LARDER_PLUGIN_NOTIFY_EMAIL_SMTP_URL',
     );
   }, 120_000);
+});
+
+describe('plugin command groups', () => {
+  const env = { LARDER_PLUGINS: join(process.cwd(), 'test/fixtures/plugins/cli-sample/index.mjs') };
+
+  it('adds `larder <plugin> …` commands that print to stdout and can use the app services', () => {
+    const greet = larder(['cli-sample', 'greet', 'world'], env);
+    expect(greet.stderr).not.toContain('larder:');
+    expect(greet.stdout).toBe('hello world\n');
+    const users = larder(['cli-sample', 'users'], env);
+    expect(users.status).toBe(0);
+    expect(users.stdout).toBe('users: 0\n');
+    const help = larder(['--help'], env);
+    expect(help.stdout).toMatch(/cli-sample\s+Sample plugin commands \(plugin\)/);
+  }, 240_000);
+
+  it('says why when the plugin of the command cannot load, while core commands still run', () => {
+    const broken = { LARDER_PLUGINS: 'notify-email' }; // no SMTP URL: refused in strict mode
+    const failed = larder(['notify-email', 'anything'], broken);
+    expect(failed.status).toBe(1);
+    expect(failed.stderr.trimEnd().split('\n').pop()).toBe(
+      'larder: plugin notify-email: LARDER_PLUGIN_NOTIFY_EMAIL_SMTP_URL: must be an smtp:// or smtps:// URL',
+    );
+    const core = larder(['--version'], broken);
+    expect(core.status).toBe(0);
+  }, 240_000);
 });

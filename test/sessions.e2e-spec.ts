@@ -108,6 +108,47 @@ describe('sign-in and sessions', () => {
     expect(after.headers.location).toBe('/account/login/?next=%2Fmanage%2Faccount%2F');
   });
 
+  it("lists the user's sessions and signs out one or all others, never another user's", async () => {
+    const fay = await createUser(t);
+    const here = await login(t, fay);
+    const laptop = await login(t, fay);
+    const phone = await login(t, fay);
+    const signedIn = async (agent: typeof here.agent) =>
+      (await agent.get('/manage/account/').redirects(0)).status === 200;
+    const page = (await here.agent.get('/manage/account/security/').expect(200)).text;
+    const handles = [...page.matchAll(/\/manage\/account\/sessions\/([0-9a-f]+)\/end/g)].map(
+      (m) => m[1],
+    );
+    expect(handles).toHaveLength(2);
+    expect(page.match(/This session/g)).toHaveLength(1);
+    // Another user cannot end them, even knowing a handle.
+    const mallory = await login(t, await createUser(t));
+    await mallory.agent
+      .post(`/manage/account/sessions/${handles[0]}/end`)
+      .type('form')
+      .send({ csrf_token: mallory.csrf })
+      .expect(303);
+    expect([await signedIn(laptop.agent), await signedIn(phone.agent)]).toEqual([true, true]);
+    await here.agent
+      .post(`/manage/account/sessions/${handles[0]}/end`)
+      .type('form')
+      .send({ csrf_token: here.csrf })
+      .expect(303);
+    expect([await signedIn(laptop.agent), await signedIn(phone.agent)].sort()).toEqual([
+      false,
+      true,
+    ]);
+    await here.agent
+      .post('/manage/account/sessions/end-others')
+      .type('form')
+      .send({ csrf_token: here.csrf })
+      .expect(303);
+    expect([await signedIn(laptop.agent), await signedIn(phone.agent)]).toEqual([false, false]);
+    expect(await signedIn(here.agent)).toBe(true);
+    expect(await signedIn(mallory.agent)).toBe(true);
+    await here.agent.post('/manage/account/sessions/end-others').type('form').send({}).expect(403);
+  });
+
   it('sends anonymous page visitors to the sign-in page, and gives APIs 401 with Basic', async () => {
     const page = await t
       .http()

@@ -1,6 +1,6 @@
 import { ApiToken } from '../src/accounts/tokens/api-token.entity.js';
 import { AuthProbeModule } from './helpers/auth-probe.module.js';
-import { grantRole } from './helpers/projects.js';
+import { createProject, grantRole } from './helpers/projects.js';
 import { basicAuth, createToken, createUser, login } from './helpers/factories.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 
@@ -46,6 +46,8 @@ describe('API tokens', () => {
 
   it('creates a project-scoped token with an expiry from the form', async () => {
     const bob = await createUser(t);
+    await grantRole(t, 'Acme.Widgets', bob.user, 'Owner');
+    await grantRole(t, 'other-lib', bob.user, 'Maintainer');
     const { agent, csrf } = await login(t, bob);
     await agent
       .post('/manage/account/token/')
@@ -87,6 +89,17 @@ describe('API tokens', () => {
       .send({ csrf_token: csrf, name: 'x', scope: 'projects', projects: '' })
       .expect(400);
     expect(noProjects.text).toContain('Name at least one project');
+    // A project that does not exist and one without a role answer alike: names stay private.
+    await createProject(t, 'someone-elses', (await createUser(t)).user);
+    for (const projects of ['no-such-project', 'someone-elses']) {
+      const refused = await agent
+        .post('/manage/account/token/')
+        .type('form')
+        .send({ csrf_token: csrf, name: 'x', scope: 'projects', projects })
+        .expect(400);
+      expect(refused.text).toContain(`You have no role on a project named &quot;${projects}&quot;`);
+    }
+    expect(await t.dataSource.getRepository(ApiToken).countBy({ userId: carl.user.id })).toBe(0);
     await agent
       .post('/manage/account/token/')
       .type('form')
@@ -259,6 +272,7 @@ describe('GET /api/v1/account', () => {
 
   it('tells a token which account and scope it has, and a browser session who is signed in', async () => {
     const kim = await createUser(t, { username: 'Kim' });
+    await createProject(t, 'Foo', kim.user);
     const { value, id } = await createToken(t, kim.user, { name: 'ci', projects: ['Foo'] });
     const res = await t
       .http()

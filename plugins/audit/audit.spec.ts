@@ -274,6 +274,7 @@ describe('the audit plugin', () => {
 
   it('records API tokens added and removed, and names the token an action was taken with', async () => {
     const erin = await createUser(t);
+    await createProject(t, 'acme-widgets', erin.user);
     const { agent, csrf } = await browser(erin);
     const start = await since();
     const created = await agent

@@ -6,12 +6,16 @@ import { AddEmailDto, ChangePasswordDto, SensitiveFormDto } from './account.dto.
 import { CurrentSession, CurrentUser, SignedIn } from './auth/auth.decorators.js';
 import { EmailService } from './emails/email.service.js';
 import type { Session } from './sessions/session.entity.js';
+import { SessionService, sessionHandle } from './sessions/session.service.js';
 import { LoginService } from './sessions/login.service.js';
 import { TwoFactorService } from './two-factor/two-factor.service.js';
 import type { User } from './users/user.entity.js';
 import { UserService } from './users/user.service.js';
 
-/** `/manage/account/`: the Account tab (username, e-mails) and the Security tab (password, 2FA). */
+/**
+ * `/manage/account/`: the Account tab (username, e-mails) and the Security tab (password, 2FA,
+ * signed-in sessions).
+ */
 @Controller('manage/account')
 @SignedIn()
 export class AccountController {
@@ -21,6 +25,7 @@ export class AccountController {
     private readonly users: UserService,
     private readonly login: LoginService,
     private readonly twoFactor: TwoFactorService,
+    private readonly sessions: SessionService,
   ) {}
 
   @Get()
@@ -93,7 +98,38 @@ export class AccountController {
       ...this.pages.locals(user, session, 'security', 'Security'),
       twoFactorEnabled: await this.twoFactor.isEnabled(user.id),
       recoveryCodesLeft: await this.twoFactor.unusedRecoveryCodes(user.id),
+      sessions: (await this.sessions.listActive(user.id)).map((s) => ({
+        handle: sessionHandle(s),
+        current: s.id === session.id,
+        createdAt: s.createdAt,
+        lastSeenAt: s.lastSeenAt,
+        userAgent: s.userAgent ?? 'Unknown browser',
+        twoFactor: s.twoFactorMethod,
+      })),
     };
+  }
+
+  /** Signs out one of the user's other sessions (a handle from the Security tab). */
+  @Post('sessions/:handle/end')
+  async endSession(
+    @Param('handle') handle: string,
+    @CurrentUser() user: User,
+    @CurrentSession() session: Session,
+    @Res() res: Response,
+  ): Promise<void> {
+    await this.sessions.endSessions(user.id, [handle], session.id);
+    res.redirect(303, '/manage/account/security/');
+  }
+
+  /** "Sign out everywhere else": a lost laptop, a shared computer. */
+  @Post('sessions/end-others')
+  async endOtherSessions(
+    @CurrentUser() user: User,
+    @CurrentSession() session: Session,
+    @Res() res: Response,
+  ): Promise<void> {
+    await this.sessions.endSessions(user.id, 'others', session.id);
+    res.redirect(303, '/manage/account/security/');
   }
 
   /** The current password is always asked here, whatever the age of the sign-in (as on PyPI). */

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Post, Render, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Query, Render, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { AccountInputError } from '../accounts/account.errors.js';
 import { AdminOnly, CurrentUser } from '../accounts/auth/auth.decorators.js';
@@ -18,9 +18,18 @@ export class AdminUsersController {
 
   @Get()
   @Render('admin/users')
-  async list(@CurrentUser() me: User) {
-    const users = await this.admin.list();
+  async list(@CurrentUser() me: User, @Query('q') q?: string, @Query('after') after?: string) {
+    const search = typeof q === 'string' ? q.slice(0, 100) : '';
+    const { users, next } = await this.admin.list({
+      q: search,
+      after: typeof after === 'string' ? after.slice(0, 100) : undefined,
+    });
+    const query = (extra: Record<string, string>) =>
+      `?${new URLSearchParams({ ...(search ? { q: search } : {}), ...extra }).toString()}`;
     return {
+      q: search,
+      next: next ? query({ after: next }) : null,
+      first: after ? query({}) : null,
       title: 'Users',
       tabs: this.tabs.render(
         'admin',

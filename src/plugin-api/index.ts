@@ -14,6 +14,7 @@ export {
   type PluginTab,
 } from '../plugin-host/plugin-manifest.js';
 export { PluginContext } from '../plugin-host/plugin-context.js';
+export type { PluginCli } from '../plugin-host/plugin-cli.js';
 
 // Hooks (DESIGN.md §4)
 export type {

@@ -60,6 +60,8 @@ export function validateManifest(candidate: unknown, label: string): PluginManif
     }
   }
   if (m.options !== undefined && !isClass(m.options)) fail('manifest `options` must be a class');
+  if (m.commands !== undefined && typeof m.commands !== 'function')
+    fail('manifest `commands` must be a function receiving the command group');
   if (m.tabs !== undefined) {
     if (!Array.isArray(m.tabs)) fail('manifest `tabs` must be a list');
     for (const tab of m.tabs as Record<string, unknown>[]) {

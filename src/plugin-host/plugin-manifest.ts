@@ -1,4 +1,5 @@
 import type { Type } from '@nestjs/common';
+import type { PluginCli } from './plugin-cli.js';
 import type { TabPermission, TabSet } from '../web/tabs.js';
 
 /** A tab a plugin adds to the account, project or admin pages (DESIGN.md §5). */
@@ -51,6 +52,8 @@ export interface PluginManifest<Options extends object = object> {
   options?: new () => Options;
   tabs?: PluginTab[];
   auditTags?: AuditTagDefinition[];
+  /** Adds subcommands to `larder <name> …`, the plugin's command group (DESIGN.md §7). */
+  commands?: (cli: PluginCli) => void;
 }
 
 /** Identity function that types a manifest: `export default definePlugin({ … })`. */

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, LessThan } from 'typeorm';
+import { DataSource, LessThan, MoreThan } from 'typeorm';
 import { CONFIG } from '../../config/config.module.js';
 import type { Config } from '../../config/config.js';
 import type { User } from '../users/user.entity.js';
@@ -103,6 +103,37 @@ export class SessionService {
     await this.dataSource.manager.delete(Session, { id: session.id });
   }
 
+  /** The user's sessions that are still valid, most recently used first. */
+  async listActive(userId: string): Promise<Session[]> {
+    const now = Date.now();
+    const sessions = await this.dataSource.manager.find(Session, {
+      where: {
+        userId,
+        lastSeenAt: MoreThan(new Date(now - this.idleMs)),
+        createdAt: MoreThan(new Date(now - this.maxMs)),
+      },
+      order: { lastSeenAt: 'DESC' },
+    });
+    return sessions;
+  }
+
+  /**
+   * Ends the user's sessions whose {@link sessionHandle} is in `handles` (all but `keep` when
+   * `handles` is `'others'`). Never another user's: the handle is looked up among `userId`'s.
+   */
+  async endSessions(userId: string, handles: string[] | 'others', keep: string): Promise<number> {
+    const mine = await this.dataSource.manager.find(Session, { where: { userId } });
+    const ending = mine.filter(
+      (s) => s.id !== keep && (handles === 'others' || handles.includes(sessionHandle(s))),
+    );
+    if (ending.length)
+      await this.dataSource.manager.delete(
+        Session,
+        ending.map((s) => s.id),
+      );
+    return ending.length;
+  }
+
   isRecentlyAuthenticated(session: Session): boolean {
     return Date.now() - session.authenticatedAt.getTime() < REAUTH_AFTER_MS;
   }
@@ -131,4 +162,12 @@ export class SessionService {
       createdAt: LessThan(new Date(now - this.maxMs)),
     });
   }
+}
+
+/**
+ * What pages name a session by: a digest of its stored id, so forms never carry the id itself
+ * (itself only a hash of the cookie, but nothing a page needs).
+ */
+export function sessionHandle(session: Session): string {
+  return createHash('sha256').update(`session-handle:${session.id}`).digest('hex').slice(0, 24);
 }

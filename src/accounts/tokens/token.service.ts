@@ -1,10 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
+import { ForbiddenException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { TokenRef } from '../../hooks/hook-map.js';
 import { HookBus } from '../../hooks/hook-bus.js';
 import { isValidProjectName, normalizeName } from '../../packages/names.js';
 import { AccountInputError } from '../account.errors.js';
+import { PROJECT_ROLE_RESOLVER, type ProjectRoleResolver } from '../auth/auth.types.js';
 import { KeyRing } from '../key-ring.js';
 import type { User } from '../users/user.entity.js';
 import { userRef } from '../users/user.refs.js';
@@ -43,12 +44,13 @@ export class TokenService {
     private readonly dataSource: DataSource,
     private readonly hooks: HookBus,
     private readonly keys: KeyRing,
+    @Inject(PROJECT_ROLE_RESOLVER) private readonly projects: ProjectRoleResolver,
   ) {}
 
   /**
    * Creates a token (`token.created`) and returns its value: the only time it exists outside
-   * the client. Project names are stored normalised.
-   * TODO(issue 4): check that each named project exists and that `user` may upload to it.
+   * the client. Project names are stored normalised; each must be a project `user` has a role
+   * on, as on PyPI (a new project is first uploaded with an account-wide token).
    */
   async create(user: User, input: NewToken): Promise<{ token: ApiToken; value: string }> {
     const name = input.name.trim();
@@ -61,6 +63,14 @@ export class TokenService {
       const bad = names.find((p) => !isValidProjectName(p));
       if (bad) throw new AccountInputError(`"${bad}" is not a valid project name.`);
       projects = [...new Set(names.map(normalizeName))].sort();
+      for (const project of projects) {
+        // One answer for "no such project" and "not yours": names of private work stay private.
+        if (!(await this.projects.resolve(project, user.id))?.role) {
+          throw new AccountInputError(
+            `You have no role on a project named "${project}": a token can be limited only to projects you maintain or own.`,
+          );
+        }
+      }
     }
     let expiresAt: Date | null = null;
     if (input.expiresInDays !== undefined) {

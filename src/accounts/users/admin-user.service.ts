@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import { AccountInputError } from '../account.errors.js';
 import { UserEmail } from '../emails/user-email.entity.js';
 import { PasswordResetService } from './password-reset.service.js';
-import type { User } from './user.entity.js';
+import { User } from './user.entity.js';
 import { UserService, type NewUser } from './user.service.js';
 
 export type UserListing = User & { primaryEmail: string | null };
@@ -17,11 +17,42 @@ export class AdminUserService {
     private readonly resets: PasswordResetService,
   ) {}
 
-  async list(): Promise<UserListing[]> {
-    const users = await this.users.list();
-    const emails = await this.dataSource.manager.findBy(UserEmail, { primary: true });
+  /**
+   * One page of accounts in username order, after the username `after` (keyset: stable while
+   * accounts are added), optionally those whose username or an e-mail contains `q`.
+   */
+  async list(
+    options: { q?: string; after?: string; limit?: number } = {},
+  ): Promise<{ users: UserListing[]; next: string | null }> {
+    const limit = options.limit ?? 50;
+    const query = this.dataSource.manager
+      .createQueryBuilder(User, 'u')
+      .orderBy('u.normalizedUsername', 'ASC')
+      .take(limit + 1);
+    if (options.after) {
+      query.andWhere('u.normalizedUsername > :after', { after: options.after.toLowerCase() });
+    }
+    const q = options.q?.trim().toLowerCase();
+    if (q) {
+      const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      query.andWhere(
+        '(u.normalizedUsername LIKE :like OR EXISTS (SELECT 1 FROM user_emails e WHERE e.user_id = u.id AND e.normalized_email LIKE :like))',
+        { like },
+      );
+    }
+    const found = await query.getMany();
+    const page = found.slice(0, limit);
+    const emails = page.length
+      ? await this.dataSource.manager.findBy(UserEmail, {
+          primary: true,
+          userId: In(page.map((u) => u.id)),
+        })
+      : [];
     const byUser = new Map(emails.map((e) => [e.userId, e.email]));
-    return users.map((u) => Object.assign(u, { primaryEmail: byUser.get(u.id) ?? null }));
+    return {
+      users: page.map((u) => Object.assign(u, { primaryEmail: byUser.get(u.id) ?? null })),
+      next: found.length > limit ? page[page.length - 1].normalizedUsername : null,
+    };
   }
 
   /** Without a password, the new user is mailed a link to choose one. */

@@ -61,12 +61,6 @@ export class UserService {
     if (!user) throw new NotFoundException(`No user named "${username}".`);
     return user;
   }
-
-  /** Admins' list, by username. */
-  list(): Promise<User[]> {
-    return this.dataSource.manager.find(User, { order: { normalizedUsername: 'ASC' } });
-  }
-
   /**
    * Creates an account with its primary e-mail (`account.created`) and sends the verification
    * link. `byAdmin`: made by an administrator or the CLI rather than by registering.
