@@ -61,8 +61,10 @@ describe('audit of the larder user and token commands', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  /** Every stored event, read once the commands have exited. */
-  async function events(): Promise<Row[]> {
+  /** Opens the database the commands wrote to (after they have exited). */
+  async function inspect<T>(
+    fn: (ds: ReturnType<typeof createDataSource>) => Promise<T>,
+  ): Promise<T> {
     let target: DatabaseTarget;
     let close = async () => {};
     if (db) {
@@ -80,16 +82,22 @@ describe('audit of the larder user and token commands', () => {
     const ds = createDataSource(target);
     await ds.initialize();
     try {
-      return await ds.query(
-        `SELECT tag, actor_kind, actor_name, user_id, project_id, project_name, host(ip) AS ip,
-                additional, row_to_json(a)::text AS json
-           FROM audit_events a ORDER BY id`,
-      );
+      return await fn(ds);
     } finally {
       await ds.destroy();
       await close();
     }
   }
+
+  /** Every stored event. */
+  const events = (): Promise<Row[]> =>
+    inspect((ds) =>
+      ds.query(
+        `SELECT tag, actor_kind, actor_name, user_id, project_id, project_name, host(ip) AS ip,
+                additional, row_to_json(a)::text AS json
+           FROM audit_events a ORDER BY id`,
+      ),
+    );
 
   it('records user create, token create (with its project scope) and user disable by the command', async () => {
     const created = await larder(
@@ -98,6 +106,20 @@ describe('audit of the larder user and token commands', () => {
       `${password}\n`,
     );
     expect(created).toMatchObject({ code: 0 });
+    // A project the user owns (a token may be limited only to those), written behind the
+    // app's back: setting up the test is no audited action.
+    const projectId: string = await inspect(async (ds) => {
+      const [{ id }] = await ds.query(
+        `INSERT INTO projects (name, normalized_name) VALUES ('Cli.Project', 'cli-project')
+         RETURNING id::text AS id`,
+      );
+      await ds.query(
+        `INSERT INTO roles (project_id, user_id, role_name)
+         SELECT $1, id, 'Owner' FROM users WHERE normalized_username = 'cli-person'`,
+        [id],
+      );
+      return id;
+    });
     const made = await larder(
       ['token', 'create', 'cli-person', '--name', 'deploy', '--project', 'Cli_Project'],
       env,
@@ -115,8 +137,8 @@ describe('audit of the larder user and token commands', () => {
     ).toEqual([
       ['admin:user:create', 'system', 'cli:user-create', user, null, null],
       ['account:api_token:added', 'system', 'cli:token-create', user, null, null],
-      // No project of that name yet: recorded under the name, for the admin log.
-      ['project:api_token:added', 'system', 'cli:token-create', null, 'cli-project', null],
+      // On the project's history, under its name.
+      ['project:api_token:added', 'system', 'cli:token-create', null, 'Cli.Project', null],
       ['admin:user:disable', 'system', 'cli:user-disable', user, null, null],
     ]);
     expect(rows.map((r) => r.additional)).toEqual([
@@ -130,7 +152,7 @@ describe('audit of the larder user and token commands', () => {
       { description: 'deploy', user: 'cli-person' },
       { reason: 'left' },
     ]);
-    expect(rows[2].project_id).toBeNull();
+    expect(rows[2].project_id).toBe(projectId);
     // Neither the password read from stdin nor the printed token is stored anywhere.
     const all = rows.map((r) => r.json).join('\n');
     expect(token).toMatch(/^larder-/);
