@@ -20,7 +20,7 @@ import {
   type ProjectRoleResolver,
 } from '../../src/plugin-api/index.js';
 import { AuditLogQueryDto, HistoryQueryDto } from './audit.dto.js';
-import { eventsPerDay, findEvents, type EventFilter } from './audit.queries.js';
+import { eventsPerDay, findEvents, liveNames, type EventFilter } from './audit.queries.js';
 import { AuditRenderer, type Audience } from './audit.renderer.js';
 import { barChart } from './chart.js';
 
@@ -160,7 +160,8 @@ export class AuditController {
       after: query.before ? undefined : query.after,
       size: PAGE_SIZE,
     });
-    const events = found.events.map((event) => this.renderer.render(event, audience));
+    const live = await liveNames(this.dataSource.manager, found.events);
+    const events = found.events.map((event) => this.renderer.render(event, audience, live));
     const { base, tabs, ...rest } = page;
     await this.plugin.render(res, 'history', {
       ...rest,

@@ -59,6 +59,30 @@ export class AuditHooks {
     await this.write(event, { tag: 'account:password:reset:request', userId: event.user.id });
   }
 
+  /**
+   * `project:upload:rejected`: in the project's history when it exists; otherwise (no such
+   * project yet, or a request refused before its form was read) in the admin log alone, still
+   * under the name the upload gave.
+   */
+  @OnHook('file.upload.rejected', { phase: 'after' })
+  async uploadRejected(event: HookEvent<'file.upload.rejected'>): Promise<void> {
+    const additional: Record<string, unknown> = {
+      filename: event.filename,
+      reason: event.reason,
+      message: event.message,
+    };
+    if (event.plugin) additional.plugin = event.plugin;
+    await this.write(event, {
+      tag: 'project:upload:rejected',
+      project: event.project
+        ? { id: event.project.id, name: event.project.name }
+        : event.projectName
+          ? { id: null, name: event.projectName }
+          : null,
+      additional,
+    });
+  }
+
   private write(
     event: { context: HookEvent<'account.logout'>['context'] },
     draft: Omit<Parameters<AuditWriter['build']>[0], 'plugin'>,

@@ -195,3 +195,59 @@ export async function eventsPerDay(
   );
   return rows.reverse();
 }
+
+/** Which of the projects, releases and accounts a page of events names still exist. */
+export interface LiveNames {
+  /** Project id → its current name. */
+  projects: Map<string, string>;
+  /** `${projectId} ${version}` of releases that still exist. */
+  releases: Set<string>;
+  /** Account id → its username. */
+  users: Map<string, string>;
+}
+
+/**
+ * Looks up, for one page of events, what still exists: so the renderer links to a project,
+ * release or account only while there is one (read-only; three primary-key/index lookups).
+ */
+export async function liveNames(manager: EntityManager, events: StoredEvent[]): Promise<LiveNames> {
+  const projectIds = [...new Set(events.flatMap((e) => (e.projectId ? [e.projectId] : [])))];
+  const userIds = [...new Set(events.flatMap((e) => (e.userId ? [e.userId] : [])))];
+  const versions = [
+    ...new Set(
+      events.flatMap((e) =>
+        e.projectId && typeof e.additional?.version === 'string' ? [e.additional.version] : [],
+      ),
+    ),
+  ];
+  const [projects, users, releases] = await Promise.all([
+    projectIds.length
+      ? manager.query('SELECT id::text AS id, name FROM projects WHERE id = ANY($1::uuid[])', [
+          projectIds,
+        ])
+      : [],
+    userIds.length
+      ? manager.query('SELECT id::text AS id, username FROM users WHERE id = ANY($1::uuid[])', [
+          userIds,
+        ])
+      : [],
+    versions.length
+      ? manager.query(
+          `SELECT project_id::text AS "projectId", version FROM releases
+            WHERE project_id = ANY($1::uuid[]) AND version = ANY($2::text[])`,
+          [projectIds, versions],
+        )
+      : [],
+  ]);
+  return {
+    projects: new Map((projects as Array<{ id: string; name: string }>).map((p) => [p.id, p.name])),
+    users: new Map(
+      (users as Array<{ id: string; username: string }>).map((u) => [u.id, u.username]),
+    ),
+    releases: new Set(
+      (releases as Array<{ projectId: string; version: string }>).map(
+        (r) => `${r.projectId} ${r.version}`,
+      ),
+    ),
+  };
+}

@@ -117,4 +117,43 @@ describe('filter menu labels', () => {
     expect(labels).toContain('Account created');
     expect(labels.filter((l) => /[{}:(]/.test(l))).toEqual([]);
   });
+
+  it('links to the project, release and account while they exist; plain text once deleted', () => {
+    const registry = new AuditTagRegistry();
+    for (const d of CORE_CATALOGUE) registry.register(d, 'core');
+    const renderer = new AuditRenderer(registry);
+    const upload = event('file:add', {
+      projectId: 'p1',
+      projectName: 'Acme.Widgets',
+      userId: 'u2',
+      additional: { filename: 'a.whl', version: '1.0', submitted_by: 'alice' },
+    });
+    const live = {
+      projects: new Map([['p1', 'Acme.Widgets']]),
+      releases: new Set(['p1 1.0']),
+      users: new Map([['u2', 'bob']]),
+    };
+    const now = renderer.render(upload, 'admin', live);
+    expect(now.project).toEqual({
+      name: 'Acme.Widgets',
+      href: '/project/Acme.Widgets/',
+      filter: '/admin/audit/?project=Acme.Widgets',
+    });
+    expect(now.release).toEqual({ version: '1.0', href: '/project/Acme.Widgets/1.0/' });
+    expect(now.user).toEqual({ id: 'u2', name: 'bob', href: '/admin/audit/?user=u2' });
+    // The release deleted: the project still links, the release is plain text.
+    const noRelease = renderer.render(upload, 'project', { ...live, releases: new Set() });
+    expect(noRelease.release).toEqual({ version: '1.0', href: null });
+    expect(noRelease.project).toMatchObject({ href: '/project/Acme.Widgets/', filter: null });
+    // Everything deleted: names stay, links go (the admin's filter of its events stays).
+    const gone = { projects: new Map(), releases: new Set<string>(), users: new Map() };
+    const after = renderer.render(upload, 'admin', gone);
+    expect(after.project).toEqual({
+      name: 'Acme.Widgets',
+      href: null,
+      filter: '/admin/audit/?project=Acme.Widgets',
+    });
+    expect(after.release).toEqual({ version: '1.0', href: null });
+    expect(after.user).toEqual({ id: 'u2', name: 'u2', href: '/admin/audit/?user=u2' });
+  });
 });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuditTagRegistry, type AuditTagDefinition } from '../../src/plugin-api/index.js';
-import type { StoredEvent } from './audit.queries.js';
+import type { LiveNames, StoredEvent } from './audit.queries.js';
 import { VALUE_WORDS } from './catalogue.js';
 
 /** Which history a page shows: decides what is redacted and which links make sense. */
@@ -24,9 +24,18 @@ export interface RenderedEvent {
   generic: boolean;
   /** The raw tag: shown to admins next to the words, and used for filter links. */
   tag: string;
-  project: { name: string; href: string } | null;
-  user: { id: string; href: string } | null;
+  /**
+   * `href`: the project's page while it exists, `null` once deleted (plain text then);
+   * `filter`: its events in the admin log (admins only; history outlives the project).
+   */
+  project: { name: string; href: string | null; filter: string | null } | null;
+  /** The release a release or file event names, linked while it exists. */
+  release: { version: string; href: string | null } | null;
+  /** Admins: the account the event concerns, by username while it exists, and its events. */
+  user: { id: string; name: string; href: string } | null;
 }
+
+const path = (...parts: string[]) => `/${parts.map(encodeURIComponent).join('/')}/`;
 
 function words(key: string, value: unknown): string {
   if (value === null || value === undefined || value === '') {
@@ -106,7 +115,11 @@ export class AuditRenderer {
       .sort((a, b) => a.label.localeCompare(b.label));
   }
 
-  render(event: StoredEvent, audience: Audience): RenderedEvent {
+  /**
+   * `live` says which projects, releases and accounts still exist (audit.queries `liveNames`);
+   * without it every name is taken to exist.
+   */
+  render(event: StoredEvent, audience: Audience, live?: LiveNames): RenderedEvent {
     const definition = this.tags.get(event.tag);
     const additional = event.additional ?? {};
     const someoneElse =
@@ -128,19 +141,41 @@ export class AuditRenderer {
       ip: redacted ? 'Redacted' : (event.ip ?? 'none (command line or job)'),
       userAgent: redacted ? null : event.userAgent,
       requestId: audience === 'admin' ? event.requestId : null,
-      project: event.projectName
-        ? {
-            name: event.projectName,
-            href:
-              audience === 'admin'
-                ? `/admin/audit/?project=${encodeURIComponent(event.projectName)}`
-                : `/project/${encodeURIComponent(event.projectName)}/`,
-          }
-        : null,
+      project: event.projectName ? this.project(event, audience, live) : null,
+      release: this.release(event, live),
       user:
         audience === 'admin' && event.userId
-          ? { id: event.userId, href: `/admin/audit/?user=${encodeURIComponent(event.userId)}` }
+          ? {
+              id: event.userId,
+              name: live?.users.get(event.userId) ?? event.userId,
+              href: `/admin/audit/?user=${encodeURIComponent(event.userId)}`,
+            }
           : null,
     };
+  }
+
+  private project(
+    event: StoredEvent,
+    audience: Audience,
+    live: LiveNames | undefined,
+  ): RenderedEvent['project'] {
+    const name = event.projectName!;
+    const current = !live ? name : event.projectId ? live.projects.get(event.projectId) : undefined;
+    return {
+      name,
+      href: current ? path('project', current) : null,
+      filter: audience === 'admin' ? `/admin/audit/?project=${encodeURIComponent(name)}` : null,
+    };
+  }
+
+  private release(event: StoredEvent, live: LiveNames | undefined): RenderedEvent['release'] {
+    const version = event.additional?.version;
+    if (typeof version !== 'string' || !event.projectName) return null;
+    const current = !live
+      ? event.projectName
+      : event.projectId && live.releases.has(`${event.projectId} ${version}`)
+        ? live.projects.get(event.projectId)
+        : undefined;
+    return { version, href: current ? path('project', current, version) : null };
   }
 }

@@ -274,14 +274,14 @@ describe('the audit plugin', () => {
 
   it('records API tokens added and removed, and names the token an action was taken with', async () => {
     const erin = await createUser(t);
-    await createProject(t, 'acme-widgets', erin.user);
+    const acme = await createProject(t, 'acme-bots', erin.user);
     const { agent, csrf } = await browser(erin);
     const start = await since();
     const created = await agent
       .post('/manage/account/token/')
       .set('X-Forwarded-For', CLIENT)
       .type('form')
-      .send({ csrf_token: csrf, name: 'release-bot', scope: 'projects', projects: 'acme-widgets' })
+      .send({ csrf_token: csrf, name: 'release-bot', scope: 'projects', projects: 'acme-bots' })
       .expect(200);
     const value = /<code class="token-value">([^<]+)<\/code>/.exec(created.text)![1];
     secrets.push(value, value.split('-').pop()!);
@@ -299,7 +299,14 @@ describe('the audit plugin', () => {
         'account:api_token:added',
         erin.username,
         erin.user.id,
-        { description: 'release-bot', scope: ['acme-widgets'], expires: null, token_id: token.id },
+        { description: 'release-bot', scope: ['acme-bots'], expires: null, token_id: token.id },
+      ],
+      // One per project in scope, on the project's history.
+      [
+        'project:api_token:added',
+        erin.username,
+        null,
+        { description: 'release-bot', user: erin.username },
       ],
       [
         'account:api_token:removed',
@@ -307,6 +314,17 @@ describe('the audit plugin', () => {
         erin.user.id,
         { description: 'release-bot', token_id: token.id, reason: 'user' },
       ],
+      [
+        'project:api_token:removed',
+        erin.username,
+        null,
+        { description: 'release-bot', user: erin.username },
+      ],
+    ]);
+    const project = rows.filter((r) => r.tag.startsWith('project:'));
+    expect(project.map((r) => [r.project_id, r.project_name])).toEqual([
+      [acme.id, 'acme-bots'],
+      [acme.id, 'acme-bots'],
     ]);
   });
 

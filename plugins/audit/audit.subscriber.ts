@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import {
   DataSource,
+  type EntityManager,
   type EntityMetadata,
   type EntitySubscriberInterface,
   type InsertEvent,
@@ -21,6 +22,7 @@ import {
 } from '../../src/plugin-api/index.js';
 import { insertEvents } from './audit.queries.js';
 import {
+  Lookup,
   RULES,
   UNAUDITED_TABLES,
   type Operation,
@@ -42,6 +44,18 @@ interface Captured {
   context: RequestContext | undefined;
   /** Why it cannot be attributed (recorded as `audit:unmapped:change` outside strict mode). */
   problem?: string;
+}
+
+/** The acting account and the name `submitted_by` gives it. */
+function actorOf(context: RequestContext | undefined): {
+  actorId: string | null;
+  actorName: string | null;
+} {
+  const actor = context?.actor;
+  if (actor?.kind === 'user' || actor?.kind === 'token') {
+    return { actorId: actor.userId, actorName: actor.username };
+  }
+  return { actorId: null, actorName: actor?.kind === 'system' ? actor.name : null };
 }
 
 function columnsOf(metadata: EntityMetadata, entity: ObjectLiteral | undefined): Row {
@@ -130,7 +144,9 @@ export class AuditSubscriber implements EntitySubscriberInterface, OnModuleInit,
     if (depth <= 1) {
       const captured = this.pending.get(runner);
       this.pending.delete(runner);
-      if (captured?.length) await this.writer.store(this.derive(captured), runner.manager);
+      if (captured?.length) {
+        await this.writer.store(await this.derive(captured, runner.manager), runner.manager);
+      }
     }
     await this.writer.flush(runner);
   }
@@ -174,6 +190,7 @@ export class AuditSubscriber implements EntitySubscriberInterface, OnModuleInit,
         before: before ? columnsOf(metadata, before) : undefined,
         columns,
         actorKind: context?.actor.kind ?? 'system',
+        ...actorOf(context),
       },
     };
     if (runner?.isTransactionActive) {
@@ -182,17 +199,18 @@ export class AuditSubscriber implements EntitySubscriberInterface, OnModuleInit,
       this.pending.set(runner, list);
     } else {
       // A write outside any transaction (a query builder's): record it on its own connection.
-      await insertEvents(runner.manager, this.derive([captured]));
+      await insertEvents(runner.manager, await this.derive([captured], runner.manager));
     }
   }
 
   /** The events of one transaction's changes, each with the context it happened in. */
-  private derive(captured: Captured[]): AuditRow[] {
+  private async derive(captured: Captured[], manager: EntityManager): Promise<AuditRow[]> {
     const tx = captured.map((c) => c.change);
+    const look = new Lookup(manager, tx);
     const rows: AuditRow[] = [];
     for (const { change, context, problem: known } of captured) {
       const rule = RULES[change.table]?.[change.operation];
-      const drafts = known ? undefined : rule?.(change, tx);
+      const drafts = known ? undefined : await rule?.(change, tx, look);
       if (!drafts) {
         const problem =
           known ??

@@ -185,8 +185,8 @@ export const CORE_CATALOGUE: AuditTagDefinition[] = [
   t(
     'project:upload:rejected',
     P,
-    ['filename', 'reason', 'plugin'],
-    'Upload of {filename} rejected: {reason}',
+    ['filename', 'reason', 'message', 'plugin'],
+    'Upload of {filename} rejected: {reason} ({message})',
   ),
 
   // Administration
@@ -242,6 +242,11 @@ export const VALUE_WORDS: Record<string, Record<string, string>> = {
     user: 'by its owner',
     admin: 'by an administrator',
     expired: 'expired',
+    invalid_credentials: 'missing or invalid credentials',
+    no_permission: 'no permission to upload to this project',
+    file_exists: 'the file exists with other contents',
+    invalid_file: 'invalid upload',
+    vetoed: 'refused by a plugin',
   },
   two_factor_method: { none: 'none', totp: 'authentication app', 'recovery-code': 'recovery code' },
   method: { totp: 'authentication app (TOTP)' },

@@ -34,6 +34,10 @@ export interface FileRef {
   packagetype?: string;
 }
 
+/** Why an upload was refused: credentials, permission, a file that exists, bad input, a veto. */
+export type UploadRejection =
+  'invalid_credentials' | 'no_permission' | 'file_exists' | 'invalid_file' | 'vetoed';
+
 export interface HookMap {
   'account.created': { user: UserRef; email: string | null; byAdmin: boolean };
   'account.login': {
@@ -86,6 +90,20 @@ export interface HookMap {
     file: FileRef;
   };
   'file.uploaded': { project: ProjectRef; release: ReleaseRef; file: FileRef };
+  /**
+   * The upload API refused an upload (after phase only; emitted with the answer, which it does
+   * not change). What is known by then: the project (when it exists), the name the form gave,
+   * the filename. `message` is what the client was told; `plugin` names a vetoing plugin.
+   */
+  'file.upload.rejected': {
+    project: ProjectRef | null;
+    projectName: string | null;
+    filename: string | null;
+    reason: UploadRejection;
+    message: string;
+    status: number;
+    plugin: string | null;
+  };
   'file.deleted': { project: ProjectRef; release: ReleaseRef; file: FileRef };
   /** Optional and high volume: emitted only when a plugin subscribes. */
   'file.downloaded': { project: ProjectRef; file: FileRef };

@@ -25,6 +25,7 @@ export type {
   ProjectRef,
   ReleaseRef,
   TokenRef,
+  UploadRejection,
   UserRef,
 } from '../hooks/hook-map.js';
 export { HookVeto, HookVetoError } from '../hooks/hook-veto.js';

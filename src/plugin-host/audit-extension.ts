@@ -7,8 +7,11 @@ export interface AuditEventInput {
   tag: string;
   /** The account the event concerns (its history shows it). */
   userId?: string | null;
-  /** The project it concerns: id and name, so history outlives the project. */
-  project?: { id: string; name: string } | null;
+  /**
+   * The project it concerns: id and name, so history outlives the project. `id` is `null` for
+   * a name no project has (yet): an upload refused before its project existed.
+   */
+  project?: { id: string | null; name: string } | null;
   /** Names, versions, filenames… never a secret. */
   additional?: Record<string, unknown>;
 }

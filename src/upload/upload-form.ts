@@ -1,3 +1,4 @@
+import type { UploadRejection } from '../hooks/hook-map.js';
 import type { PackageType } from '../packages/filenames.js';
 import { isValidProjectName } from '../packages/names.js';
 import { isValidSpecifierSet, tryParseVersion, type Version } from '../packages/version.js';
@@ -7,6 +8,8 @@ export class UploadError extends Error {
   constructor(
     message: string,
     readonly status: 400 | 403 | 404 | 405 | 409 | 410 | 413 = 400,
+    /** For `file.upload.rejected` when the status alone does not say it. */
+    readonly rejection?: UploadRejection,
   ) {
     super(message);
     this.name = 'UploadError';

@@ -7,7 +7,11 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
+import { TokenRefusedError } from '../accounts/tokens/token.service.js';
+import { HookBus } from '../hooks/hook-bus.js';
+import type { HookMap, UploadRejection } from '../hooks/hook-map.js';
 import { HookVetoError } from '../hooks/hook-veto.js';
+import { projectRef } from '../projects/project.service.js';
 import { LOGGER } from '../ops/ops.tokens.js';
 import { InvalidArchiveError } from '../packages/archive.js';
 import { InvalidFilenameError } from '../packages/filenames.js';
@@ -15,6 +19,7 @@ import { InvalidMetadataError } from '../packages/metadata.js';
 import { FileTooLargeError } from '../storage/storage-driver.js';
 import { MultipartError } from './multipart.js';
 import { UploadError } from './upload-form.js';
+import { uploadAttempt } from './upload.service.js';
 
 /** What the upload API answers for a thrown error: status and the message for twine. */
 export function uploadErrorResponse(error: unknown): { status: number; message: string } | null {
@@ -42,6 +47,23 @@ export function uploadErrorResponse(error: unknown): { status: number; message: 
   return null;
 }
 
+/** Why an upload was refused, for `file.upload.rejected`; `null` for what is no refusal. */
+export function rejectionOf(
+  error: unknown,
+  status: number,
+  reachedService: boolean,
+): UploadRejection | null {
+  if (error instanceof HookVetoError) return 'vetoed';
+  if (error instanceof UploadError && error.rejection) return error.rejection;
+  // Refused at sign-in: no credentials, or a token that is unknown, revoked or expired.
+  if (error instanceof TokenRefusedError || status === 401 || (!reachedService && status === 403)) {
+    return 'invalid_credentials';
+  }
+  if (status === 403) return 'no_permission';
+  if (status >= 400 && status < 500 && status !== 405) return 'invalid_file';
+  return null;
+}
+
 /** HTTP reason phrases allow tab, space, visible ASCII and obs-text; keep them one short line. */
 export function reasonPhrase(message: string): string {
   const clean = message.replace(/[^\t\x20-\x7e]/g, '?');
@@ -55,7 +77,10 @@ export function reasonPhrase(message: string): string {
  */
 @Catch()
 export class UploadExceptionFilter implements ExceptionFilter {
-  constructor(@Inject(LOGGER) private readonly logger: Logger) {}
+  constructor(
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly hooks: HookBus,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const req = host.switchToHttp().getRequest<Request>();
@@ -65,6 +90,7 @@ export class UploadExceptionFilter implements ExceptionFilter {
       this.logger.error({ err: exception, url: req.originalUrl }, 'upload failed');
       answer = { status: 500, message: 'Something went wrong on our side.' };
     }
+    this.rejected(req, exception, answer);
     if (res.headersSent) {
       res.end();
       return;
@@ -82,6 +108,27 @@ export class UploadExceptionFilter implements ExceptionFilter {
       });
     } else {
       res.type('text/plain').send(`${answer.status} ${answer.message}\n`);
+    }
+  }
+
+  /** Tells plugins (the audit log) of the refusal; the answer to the client stays as it is. */
+  private rejected(req: Request, exception: unknown, answer: { status: number; message: string }) {
+    const attempt = uploadAttempt(req);
+    const reason = rejectionOf(exception, answer.status, attempt !== undefined);
+    if (!reason || req.method !== 'POST') return;
+    const payload: HookMap['file.upload.rejected'] = {
+      project: attempt?.project ? projectRef(attempt.project) : null,
+      projectName: attempt?.project?.name ?? attempt?.projectName ?? null,
+      filename: attempt?.filename ?? null,
+      reason,
+      message: exception instanceof HookVetoError ? exception.reason : answer.message,
+      status: answer.status,
+      plugin: exception instanceof HookVetoError ? exception.plugin : null,
+    };
+    try {
+      this.hooks.emit('file.upload.rejected', payload);
+    } catch (error) {
+      this.logger.error({ err: error }, 'could not emit file.upload.rejected');
     }
   }
 }

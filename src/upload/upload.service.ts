@@ -54,6 +54,23 @@ interface Checked {
 
 const HELP = 'https://pypi.org/help';
 
+/** What an upload request had revealed when it failed: for `file.upload.rejected`. */
+export interface UploadAttempt {
+  projectName: string | null;
+  project: Project | null;
+  filename: string | null;
+}
+const attempts = new WeakMap<IncomingMessage, UploadAttempt>();
+
+/** The attempt `req` made, or `undefined` when the upload service never saw it (refused at sign-in). */
+export function uploadAttempt(req: IncomingMessage): UploadAttempt | undefined {
+  return attempts.get(req);
+}
+
+function formName(fields: Map<string, string[]>): string | null {
+  return fields.get('name')?.[0]?.trim() || null;
+}
+
 function isUniqueViolation(error: unknown): boolean {
   return (
     error instanceof QueryFailedError &&
@@ -86,14 +103,18 @@ export class UploadService {
 
   async upload(req: IncomingMessage, uploader: Uploader): Promise<UploadOutcome> {
     const created: StoredBlob[] = [];
+    const attempt: UploadAttempt = { projectName: null, project: null, filename: null };
+    attempts.set(req, attempt);
     try {
       const state: { early: Checked | null } = { early: null };
       const parsed = await parseMultipart(req, {
         fileField: 'content',
         onFile: async (part, fieldsSoFar) => {
+          attempt.filename = part.filename;
+          attempt.projectName = formName(fieldsSoFar);
           // twine sends the file last: everything but the bytes can be checked before they are read.
           if (hasRequiredFields(fieldsSoFar)) {
-            state.early = await this.check(fieldsSoFar, part.filename, uploader);
+            state.early = await this.check(fieldsSoFar, part.filename, uploader, attempt);
           } else {
             checkFilenameCharacters(part.filename);
           }
@@ -109,6 +130,7 @@ export class UploadService {
           return { blob, filename: part.filename };
         },
       });
+      attempt.projectName = formName(parsed.fields);
       if (!parsed.file) {
         checkAction(parsed.fields);
         if (hasRequiredFields(parsed.fields)) {
@@ -117,7 +139,8 @@ export class UploadService {
         throw new UploadError('Upload payload does not have a file.');
       }
       const { blob, filename } = parsed.file;
-      const checked: Checked = state.early ?? (await this.check(parsed.fields, filename, uploader));
+      const checked: Checked =
+        state.early ?? (await this.check(parsed.fields, filename, uploader, attempt));
       this.checkDigests(checked.form, blob);
 
       const identical = await this.checkDuplicates(checked, blob);
@@ -155,9 +178,11 @@ export class UploadService {
     fields: Map<string, string[]>,
     filename: string,
     uploader: Uploader,
+    attempt?: UploadAttempt,
   ): Promise<Checked> {
     const form = parseUploadForm(fields, this.config);
     const project = await this.projects.findByName(form.name);
+    if (attempt) attempt.project = project;
     await this.authorize(form.name, project, uploader);
     const parsed = checkDistributionFilename(filename, form.filetype, form.name, form.versionInput);
     return { form, filename, parsed, project };
@@ -176,6 +201,7 @@ export class UploadService {
       throw new UploadError(
         `The given token isn't allowed to upload to project '${project?.name ?? name}'. See ${HELP}/#project-name for more information.`,
         403,
+        'no_permission',
       );
     }
     if (!project) return;
@@ -184,6 +210,7 @@ export class UploadService {
       throw new UploadError(
         `The user '${uploader.user.username}' isn't allowed to upload to project '${project.name}'. See ${HELP}/#project-name for more information.`,
         403,
+        'no_permission',
       );
     }
   }
@@ -225,6 +252,8 @@ export class UploadService {
     if (await manager.existsBy(FilenameRegistry, { filename })) {
       throw new UploadError(
         `This filename was previously used by a file that has since been deleted. Use a different version. See ${HELP}/#file-name-reuse for more information.`,
+        400,
+        'file_exists',
       );
     }
     const sameBytes = await manager.findOneBy(ReleaseFile, { sha256: blob.digests.sha256 });
@@ -236,6 +265,8 @@ export class UploadService {
   private fileExists(filename: string, blob: StoredBlob): UploadError {
     return new UploadError(
       `File already exists ('${filename}', with blake2_256 hash '${blob.digests.blake2b256}'). See ${HELP}/#file-name-reuse for more information.`,
+      400,
+      'file_exists',
     );
   }
 
