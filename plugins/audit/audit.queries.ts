@@ -34,18 +34,17 @@ const COLUMNS = [
 ] as const;
 
 /**
- * The chain's head: the last row's hash, or the genesis for the first row ever. Read under
- * the write lock, in a statement of its own so its snapshot is taken after the lock.
+ * Takes the audit write lock, then reads the chain's head (the genesis for the first row ever)
+ * and draws `count` ids: one round trip, through `audit_chain_claim` (migration
+ * AuditChain1795800000000), whose second statement sees every row committed before the lock.
  */
-async function headAndIds(
+async function claim(
   manager: EntityManager,
   count: number,
 ): Promise<{ head: Buffer; ids: string[] }> {
   const [row]: Array<{ head: Buffer | null; ids: string[] }> = await manager.query(
-    `SELECT (SELECT hash FROM audit_events ORDER BY audit_events.id DESC LIMIT 1) AS head,
-            ARRAY(SELECT nextval(pg_get_serial_sequence('audit_events', 'id'))::text
-                    FROM generate_series(1, $1)) AS ids`,
-    [count],
+    'SELECT head, ids FROM audit_chain_claim($1, $2)',
+    [count, AUDIT_WRITE_LOCK],
   );
   return { head: row.head ?? GENESIS, ids: row.ids };
 }
@@ -58,8 +57,7 @@ async function headAndIds(
  */
 export async function insertEvents(manager: EntityManager, rows: AuditRow[]): Promise<string[]> {
   if (rows.length === 0) return [];
-  await manager.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_WRITE_LOCK]);
-  const { head, ids } = await headAndIds(manager, rows.length);
+  const { head, ids } = await claim(manager, rows.length);
   let prev = head;
   const params: unknown[] = [];
   const values = rows.map((row, index) => {

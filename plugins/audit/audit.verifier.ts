@@ -148,11 +148,22 @@ export class AuditVerifier {
       return undefined;
     };
 
-    for (;;) {
-      const batch: ChainRow[] = await this.dataSource.query(
-        `${CHAIN_SELECT} WHERE id > $1 ORDER BY audit_events.id LIMIT $2`,
-        [cursor, batchSize],
-      );
+    const fetch = (after: string): Promise<ChainRow[]> =>
+      this.dataSource.query(`${CHAIN_SELECT} WHERE id > $1 ORDER BY audit_events.id LIMIT $2`, [
+        after,
+        batchSize,
+      ]);
+    // The next batch is read while this one is hashed: the database and Node work side by side.
+    let upcoming: Promise<ChainRow[]> | undefined = fetch(cursor);
+    while (upcoming) {
+      const batch = await upcoming;
+      upcoming = undefined;
+      if (batch.length === batchSize) {
+        cursor = batch[batch.length - 1].id;
+        upcoming = fetch(cursor);
+        // Handled if the walk stops early; the next loop awaits it otherwise.
+        upcoming.catch(() => undefined);
+      }
       for (const row of batch) {
         if (pending) {
           const problem = step(pending, row);
@@ -161,15 +172,13 @@ export class AuditVerifier {
         pending = row;
       }
       if (batch.length > 0) {
-        cursor = batch[batch.length - 1].id;
         options.onProgress?.({
           rows: result.rows,
-          lastId: cursor,
-          minId: range.min ?? cursor,
-          maxId: range.max ?? cursor,
+          lastId: batch[batch.length - 1].id,
+          minId: range.min ?? batch[0].id,
+          maxId: range.max ?? batch[batch.length - 1].id,
         });
       }
-      if (batch.length < batchSize) break;
     }
     if (pending) {
       const problem = step(pending, undefined);

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import {
   AuditTagRegistry,
@@ -62,7 +62,7 @@ const NO_CONTEXT = 'no-request-context';
  * the same locked insert chains each row to the one before (`hash`, docs/audit.md).
  */
 @Injectable()
-export class AuditWriter implements AuditSink {
+export class AuditWriter implements AuditSink, OnModuleDestroy {
   private readonly queued = new WeakMap<QueryRunner, Array<{ row: AuditRow; depth: number }>>();
   private readonly inFlight = new Set<Promise<unknown>>();
 
@@ -130,9 +130,14 @@ export class AuditWriter implements AuditSink {
     else this.queued.delete(runner);
   }
 
-  /** Resolves when writes outside transactions (sign-ins, logouts) have landed: for tests. */
+  /** Resolves when writes outside transactions (sign-ins, logouts) have landed. */
   async idle(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** On shutdown (SIGTERM), lets after-hook writes land before the database closes. */
+  onModuleDestroy(): Promise<void> {
+    return this.idle();
   }
 
   /** Tracks a write started elsewhere (an after-hook), so {@link idle} waits for it. */

@@ -22,6 +22,18 @@ export class AuditChain1795800000000 implements MigrationInterface {
     );
     // Checkpoint ids are drawn before signing (the signature covers the id).
     await queryRunner.query(`CREATE SEQUENCE "audit_checkpoints_id_seq"`);
+    // One round trip for the writer: take the write lock, then (a statement of its own, so with a
+    // snapshot taken after the lock) read the head and draw the batch's ids (audit.queries.ts).
+    await queryRunner.query(
+      `CREATE FUNCTION audit_chain_claim(n integer, lock_key bigint)
+         RETURNS TABLE (head bytea, ids text[]) LANGUAGE plpgsql VOLATILE AS $$
+       BEGIN
+         PERFORM pg_advisory_xact_lock(lock_key);
+         RETURN QUERY SELECT (SELECT e.hash FROM audit_events e ORDER BY e.id DESC LIMIT 1),
+           ARRAY(SELECT nextval(pg_get_serial_sequence('audit_events', 'id'))::text
+                   FROM generate_series(1, n));
+       END $$`,
+    );
     await queryRunner.query(
       `CREATE TABLE "audit_verify_runs" ("id" BIGSERIAL NOT NULL, "finished_at" TIMESTAMP WITH TIME ZONE NOT NULL, "ok" boolean NOT NULL, "from_id" bigint, "last_id" bigint, "rows" bigint NOT NULL, "problem" text, CONSTRAINT "PK_audit_verify_runs_id" PRIMARY KEY ("id"))`,
     );
@@ -29,6 +41,7 @@ export class AuditChain1795800000000 implements MigrationInterface {
 
   public async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`DROP TABLE "audit_verify_runs"`);
+    await queryRunner.query(`DROP FUNCTION audit_chain_claim(integer, bigint)`);
     await queryRunner.query(`DROP SEQUENCE "audit_checkpoints_id_seq"`);
     await queryRunner.query(`DROP TABLE "audit_checkpoints"`);
     await queryRunner.query(`DROP INDEX "IDX_audit_events_ip_hash"`);
