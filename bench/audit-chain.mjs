@@ -52,6 +52,8 @@ const pool = new pg.Pool({
   max: 32,
   ...(syncCommit ? { options: `-c synchronous_commit=${syncCommit}` } : {}),
 });
+// DROP DATABASE … WITH (FORCE) at the end ends the pool's idle connections.
+pool.on('error', () => undefined);
 /** What `insertEvents` needs of an EntityManager: `query` on one connection. */
 const managerOf = (client) => ({
   query: async (sql, params) => (await client.query(sql, params)).rows,

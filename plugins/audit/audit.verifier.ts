@@ -199,6 +199,18 @@ export class AuditVerifier {
     return finish();
   }
 
+  /** Few distinct IPs, many rows: an HMAC per distinct IP, not per row. */
+  private readonly ipKeys = new Map<string, Buffer>();
+  private ipKey(ip: string): Buffer {
+    let key = this.ipKeys.get(ip);
+    if (!key) {
+      if (this.ipKeys.size >= 50_000) this.ipKeys.clear();
+      key = ipKey(this.config.secret, ip);
+      this.ipKeys.set(ip, key);
+    }
+    return key;
+  }
+
   private checkSignature(c: AuditCheckpoint): ChainProblem | undefined {
     const statement = {
       id: c.id,
@@ -259,10 +271,7 @@ export class AuditVerifier {
     const selfOk = rowHash(row.prevHash, row).equals(row.hash);
     const linkOk = row.prevHash.equals(expected);
     if (selfOk && linkOk) {
-      if (
-        row.ip !== null &&
-        !(row.ipHash && ipKey(this.config.secret, row.ip).equals(row.ipHash))
-      ) {
+      if (row.ip !== null && !(row.ipHash && this.ipKey(row.ip).equals(row.ipHash))) {
         return {
           kind: 'edited',
           rowId: id,
