@@ -21,6 +21,8 @@ export interface VerifyResult {
   firstId: string | null;
   lastId: string | null;
   checkpoints: number;
+  /** Rows at the start written before the chain existed (no hash): not covered by it. */
+  unchained: number;
   problem?: ChainProblem;
   seconds: number;
 }
@@ -77,6 +79,7 @@ export class AuditVerifier {
       firstId: null,
       lastId: null,
       checkpoints: 0,
+      unchained: 0,
       seconds: 0,
     };
     const finish = (problem?: ChainProblem): VerifyResult => {
@@ -106,6 +109,11 @@ export class AuditVerifier {
 
     const step = (row: ChainRow, next: ChainRow | undefined): ChainProblem | undefined => {
       if (expected === undefined) {
+        // Rows written before the chain was installed: only as a prefix, before any chained row.
+        if (!row.hash && !row.prevHash) {
+          result.unchained++;
+          return undefined;
+        }
         const start = this.start(row, checkpoints, options.fromId !== undefined);
         if (start.problem) return start.problem;
         expected = start.hash;
@@ -242,7 +250,7 @@ export class AuditVerifier {
     checkpoints: AuditCheckpoint[],
     trusted: boolean,
   ): { hash?: Buffer; problem?: ChainProblem } {
-    if (!row.prevHash) return { hash: GENESIS };
+    if (!row.prevHash) return { hash: GENESIS }; // then named by checkRow
     if (trusted || row.prevHash.equals(GENESIS)) return { hash: row.prevHash };
     const anchor = checkpoints.find(
       (c) => c.kind === 'anchor' && c.headId === row.id && c.headHash.equals(row.prevHash!),

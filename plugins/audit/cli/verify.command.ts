@@ -60,7 +60,10 @@ export function verifyCommand({ command, withServices, out }: PluginCli): void {
       else if (result.ok) {
         out(
           `ok: ${result.rows} events (${result.firstId ?? '-'}–${result.lastId ?? '-'}), ` +
-            `${result.checkpoints} checkpoints verified in ${result.seconds.toFixed(2)} s (${rate} events/s)`,
+            `${result.checkpoints} checkpoints verified in ${result.seconds.toFixed(2)} s (${rate} events/s)` +
+            (result.unchained
+              ? `; ${result.unchained} older events from before the chain are not covered`
+              : ''),
         );
       }
       if (!result.ok) throw new Error(`audit chain broken: ${result.problem!.message}`);
