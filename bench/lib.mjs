@@ -32,9 +32,10 @@ export function seedAccount(env) {
   return cli(['token', 'create', 'bench', '--name', 'bench']).split('\n').pop();
 }
 
-export async function startServer(env) {
+/** Starts `dist/src/main.js`; `nodeArgs` e.g. `['--cpu-prof', '--cpu-prof-dir=…']` to profile it. */
+export async function startServer(env, nodeArgs = []) {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, [join(root, 'dist/src/main.js')], {
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist/src/main.js')], {
     env: baseEnv({ PORT: String(port), ...env }),
     stdio: ['ignore', 'inherit', 'inherit'],
   });
