@@ -42,6 +42,7 @@ const report = (label, r) =>
   console.log(
     `${label.padEnd(24)} ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.errors} errors`,
   );
+await load(server.port, '/simple/bench-pkg/', { Accept: PIP_ACCEPT }, { seconds: 2 }); // warm-up
 const marks = [performance.now()];
 report(
   'simple JSON',

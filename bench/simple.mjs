@@ -1,19 +1,29 @@
 // /simple/<name>/ for a project with 200 files, 32 connections: Larder on the embedded database
 // and on a PostgreSQL server, side by side with a plain Node http server answering the same bytes
 // from memory (the ceiling). Prints figures; it does not pass or fail.
-// Usage: npm run bench:simple [-- SECONDS]   (DATABASE_URL or the local server at 127.0.0.1:5432)
+// Usage: npm run bench:simple [-- SECONDS [embedded|server]]   (both by default; the server is
+// DATABASE_URL or the local one at 127.0.0.1:5432)
 import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { ensureBuild } from '../scripts/ensure-build.mjs';
-import { distributions, load, seedAccount, startServer, uploadFile } from './lib.mjs';
+import {
+  distributions,
+  load,
+  loadGenerator,
+  seedAccount,
+  startServer,
+  uploadFile,
+} from './lib.mjs';
 
 const seconds = Number(process.argv[2] ?? 8);
+const only = process.argv[3];
 const PIP_ACCEPT =
   'application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01';
 ensureBuild();
+console.log(`load generator: ${loadGenerator()}, 32 connections, ${seconds} s per figure`);
 
 async function seed(server, token) {
   // 100 versions × (wheel + sdist) = 200 files.
@@ -98,32 +108,35 @@ async function measure(label, env) {
   }
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'larder-bench-simple-'));
-try {
-  await measure('embedded', { LARDER_DATA_DIR: dir });
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+if (only !== 'server') {
+  const dir = mkdtempSync(join(tmpdir(), 'larder-bench-simple-'));
+  try {
+    await measure('embedded', { LARDER_DATA_DIR: dir });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-try {
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  const name = `larder_bench_simple_${process.pid}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const dataDir = mkdtempSync(join(tmpdir(), 'larder-bench-simple-pg-'));
+if (only !== 'embedded')
   try {
-    await measure('server PG', { DATABASE_URL: url.toString(), LARDER_DATA_DIR: dataDir });
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-    rmSync(dataDir, { recursive: true, force: true });
+    const admin = new pg.Client({ connectionString: serverUrl });
+    await admin.connect();
+    const name = `larder_bench_simple_${process.pid}`;
+    await admin.query(`CREATE DATABASE ${name}`);
+    const url = new URL(serverUrl);
+    url.pathname = `/${name}`;
+    const dataDir = mkdtempSync(join(tmpdir(), 'larder-bench-simple-pg-'));
+    try {
+      await measure('server PG', { DATABASE_URL: url.toString(), LARDER_DATA_DIR: dataDir });
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  } catch (error) {
+    console.log(`server PG: skipped (${error.message})`);
   }
-} catch (error) {
-  console.log(`server PG: skipped (${error.message})`);
-}
 
 for (const r of rows.filter((x) => x.label.startsWith('Larder'))) {
   const mode = r.label.includes('embedded') ? 'embedded' : 'server PG';

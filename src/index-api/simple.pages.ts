@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import type { Config } from '../config/config.js';
 import { cacheScope } from './read-scope.js';
 import { chooseSimpleContentType, SIMPLE_JSON, type SimpleContentType } from './negotiation.js';
+import { FreshReads } from './fresh-reads.js';
 import { PageCache, pageOf, projectStamp, type Page, type ProjectStamp } from './simple.cache.js';
 import { projectFiles, projectVersions } from './simple.queries.js';
 import { renderProjectHtml, renderProjectJson } from './simple.render.js';
@@ -68,19 +69,25 @@ export function simpleContentType(accept: string | undefined): SimpleContentType
 }
 
 /**
- * The `/simple/<name>/` pages of this node: the project's stamp is read on every request (so a
- * page is never older than the last upload or yank committed by any node), and a page rendered
- * for the same stamp is reused, bytes and ETag included.
+ * The `/simple/<name>/` pages of this node. A page is never older than the last upload or
+ * yank committed, by any node, before the request arrived: the project's stamp is read after
+ * the request arrives (concurrent requests share such a read, {@link FreshReads}), and a page
+ * rendered for the same stamp is reused, bytes and ETag included.
  */
 @Injectable()
 export class SimplePages {
   private readonly cache = new PageCache();
+  private readonly stamps = new FreshReads((name: string) =>
+    projectStamp(this.dataSource.manager, name),
+  );
+  /** Renderings in progress, so a burst of requests after a change renders the page once. */
+  private readonly rendering = new Map<string, Promise<Page>>();
 
   constructor(private readonly dataSource: DataSource) {}
 
   /** The project by its normalised name with its current stamp; `null` when there is none. */
   find(normalizedName: string): Promise<ProjectStamp | null> {
-    return projectStamp(this.dataSource.manager, normalizedName);
+    return this.stamps.get(normalizedName);
   }
 
   async page(
@@ -89,17 +96,32 @@ export class SimplePages {
     type: SimpleContentType,
   ): Promise<Page> {
     const key = `${project.id}:${type}`;
-    let page = this.cache.get(key, project.stamp);
-    if (page === undefined) {
-      const manager = this.dataSource.manager;
-      const rows = await projectFiles(manager, project.id);
-      const body =
-        type === SIMPLE_JSON
-          ? renderProjectJson(normalizedName, await projectVersions(manager, project.id), rows)
-          : renderProjectHtml(project.name, rows);
-      page = pageOf(type, body);
-      this.cache.set(key, project.stamp, page);
+    const cached = this.cache.get(key, project.stamp);
+    if (cached) return cached;
+    const job = `${key}:${project.stamp}`;
+    let pending = this.rendering.get(job);
+    if (!pending) {
+      pending = this.render(project, normalizedName, type).finally(() =>
+        this.rendering.delete(job),
+      );
+      this.rendering.set(job, pending);
     }
+    const page = await pending;
+    this.cache.set(key, project.stamp, page);
     return page;
+  }
+
+  private async render(
+    project: ProjectStamp,
+    normalizedName: string,
+    type: SimpleContentType,
+  ): Promise<Page> {
+    const manager = this.dataSource.manager;
+    const rows = await projectFiles(manager, project.id);
+    const body =
+      type === SIMPLE_JSON
+        ? renderProjectJson(normalizedName, await projectVersions(manager, project.id), rows)
+        : renderProjectHtml(project.name, rows);
+    return pageOf(type, body);
   }
 }
