@@ -3,7 +3,7 @@
 import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -144,6 +144,23 @@ export async function load(port, path, headers, options = {}) {
   return loadGenerator() === 'wrk'
     ? wrkLoad(port, path, headers, options)
     : nodeLoad(port, path, headers, options);
+}
+
+/** CPU seconds (user + system) used so far by each of `pids` that still runs (Linux /proc). */
+export function cpuSeconds(pids) {
+  const ticks = 100; // USER_HZ: 100 on Linux (sysconf(_SC_CLK_TCK))
+  const used = new Map();
+  for (const pid of pids) {
+    try {
+      // Fields after the command name (which may hold spaces): utime and stime are 14 and 15.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      used.set(pid, (Number(fields[11]) + Number(fields[12])) / ticks);
+    } catch {
+      /* gone */
+    }
+  }
+  return used;
 }
 
 let generator;
