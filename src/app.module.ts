@@ -18,7 +18,6 @@ import { ConfigModule } from './config/config.module.js';
 import type { Config } from './config/config.js';
 import { HooksModule } from './hooks/hooks.module.js';
 import { IndexApiModule } from './index-api/index-api.module.js';
-import { SimpleFastPathMiddleware } from './index-api/simple-fast-path.middleware.js';
 import { PackagesModule } from './packages/packages.module.js';
 import { ProjectsModule } from './projects/projects.module.js';
 import { StorageModule } from './storage/storage.module.js';
@@ -91,19 +90,12 @@ export class AppModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    // The simple API's pages first: they are what installers ask for most, and their fast path
-    // answers them (context, access log and metrics included) without the rest; whatever it
-    // does not answer goes on. Then the context: the access log and everything after it read
-    // it. The session is resumed before routing so that every page, error pages too, knows
-    // who is signed in.
+    // Context first: the access log and everything after it read the request context.
+    // The session is resumed before routing so that every page, error pages too, knows
+    // who is signed in. (The simple API's pages are mostly answered before any of this, at
+    // the HTTP server: src/index-api/simple-fast-path.ts.)
     consumer
-      .apply(
-        SimpleFastPathMiddleware,
-        ContextMiddleware,
-        AccessLogMiddleware,
-        cookieParser(),
-        SessionMiddleware,
-      )
+      .apply(ContextMiddleware, AccessLogMiddleware, cookieParser(), SessionMiddleware)
       .forRoutes('*');
   }
 }

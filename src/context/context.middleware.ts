@@ -34,7 +34,8 @@ export function openRequestContext(config: Config, req: Request, res: Response):
     requestId,
     ip,
     userAgent: req.headers['user-agent']?.slice(0, 512) ?? null,
-    route: `${req.method} ${req.path}`,
+    // `path` is Express's; the simple API's fast path opens the context before Express runs.
+    route: `${req.method} ${req.path ?? req.url?.split('?')[0]}`,
     actor: { kind: 'anonymous' },
   };
   opened.set(req, context);

@@ -1,15 +1,14 @@
 import { Module } from '@nestjs/common';
 import { FilesController } from './files.controller.js';
 import { JsonApiController } from './json-api.controller.js';
-import { SimpleFastPathMiddleware } from './simple-fast-path.middleware.js';
+import { SimpleFastPath } from './simple-fast-path.js';
 import { SimpleController } from './simple.controller.js';
 import { SimplePages } from './simple.pages.js';
 
 /** What installers read: the simple API, PyPI's JSON API and the files. */
 @Module({
   controllers: [SimpleController, JsonApiController, FilesController],
-  providers: [SimplePages, SimpleFastPathMiddleware],
-  // The fast path is installed app-wide, ahead of the generic pipeline, by AppModule.
-  exports: [SimplePages, SimpleFastPathMiddleware],
+  // SimpleFastPath puts itself ahead of Express at the HTTP server when the app boots.
+  providers: [SimplePages, SimpleFastPath],
 })
 export class IndexApiModule {}

@@ -36,7 +36,7 @@ export function logWhenFinished(
       {
         reqId: context?.requestId,
         method: req.method,
-        url: redactQuery(req.originalUrl),
+        url: redactQuery(req.originalUrl ?? req.url),
         route: pattern,
         status: res.statusCode,
         ms: Math.round(seconds * 1000),
