@@ -1,8 +1,10 @@
 // Shared pieces of the index benchmarks: start the built server, seed an account, build
 // distributions, and drive HTTP load with a fixed number of keep-alive connections.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -32,9 +34,10 @@ export function seedAccount(env) {
   return cli(['token', 'create', 'bench', '--name', 'bench']).split('\n').pop();
 }
 
-export async function startServer(env) {
+/** Starts `dist/src/main.js`; `nodeArgs` e.g. `['--cpu-prof', '--cpu-prof-dir=…']` to profile it. */
+export async function startServer(env, nodeArgs = []) {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, [join(root, 'dist/src/main.js')], {
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist/src/main.js')], {
     env: baseEnv({ PORT: String(port), ...env }),
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -129,15 +132,88 @@ export async function uploadFile(base, token, name, version, file) {
 }
 
 /**
- * `connections` keep-alive loops GET `path` for `seconds`; returns requests/s and latency
- * percentiles (ms). Every answer must have status `expect`.
+ * `connections` keep-alive connections GET `path` for `seconds`; returns requests/s and latency
+ * percentiles (ms). Every answer must have status `expect` (others count as errors).
+ *
+ * Driven by `wrk` (Debian's package) when it is installed, else by Node's own http client:
+ * the generator shares the two CPUs with the server, and wrk (C, epoll) needs a fraction of
+ * what a Node client spends per request, so it leaves the server — and the ceiling — more of
+ * the machine. LARDER_BENCH_LOADGEN=node forces the Node client.
  */
-export async function load(
-  port,
-  path,
-  headers,
-  { connections = 32, seconds = 8, expect = 200 } = {},
-) {
+export async function load(port, path, headers, options = {}) {
+  return loadGenerator() === 'wrk'
+    ? wrkLoad(port, path, headers, options)
+    : nodeLoad(port, path, headers, options);
+}
+
+/** CPU seconds (user + system) used so far by each of `pids` that still runs (Linux /proc). */
+export function cpuSeconds(pids) {
+  const ticks = 100; // USER_HZ: 100 on Linux (sysconf(_SC_CLK_TCK))
+  const used = new Map();
+  for (const pid of pids) {
+    try {
+      // Fields after the command name (which may hold spaces): utime and stime are 14 and 15.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      used.set(pid, (Number(fields[11]) + Number(fields[12])) / ticks);
+    } catch {
+      /* gone */
+    }
+  }
+  return used;
+}
+
+let generator;
+/** `wrk` when installed (and not overridden), else `node`. */
+export function loadGenerator() {
+  if (generator === undefined) {
+    const wanted = process.env.LARDER_BENCH_LOADGEN;
+    const hasWrk = spawnSync('wrk', ['--version']).error === undefined;
+    generator = wanted === 'node' || !hasWrk ? 'node' : 'wrk';
+  }
+  return generator;
+}
+
+// Counts answers whose status is not EXPECT (per thread, summed at the end) and prints what
+// the bench needs in a form easy to parse; latencies are in microseconds.
+const WRK_SCRIPT = `
+bad = 0
+local expect = tonumber(os.getenv("EXPECT"))
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function response(status, headers, body) if status ~= expect then bad = bad + 1 end end
+function done(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
+  for _, t in ipairs(threads) do errors = errors + t:get("bad") end
+  io.write(string.format("RESULT %d %d %d %f %f\\n", summary.requests, summary.duration, errors,
+    latency:percentile(50), latency:percentile(99)))
+end
+`;
+
+async function wrkLoad(port, path, headers, { connections = 32, seconds = 8, expect = 200 } = {}) {
+  const script = `${tmpdir()}/larder-bench-wrk-${process.pid}.lua`;
+  writeFileSync(script, WRK_SCRIPT);
+  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '-s', script];
+  for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`);
+  args.push(`http://127.0.0.1:${port}${path}`);
+  const out = await new Promise((resolve, reject) =>
+    execFile('wrk', args, { env: { ...process.env, EXPECT: String(expect) } }, (error, stdout) =>
+      error ? reject(error) : resolve(stdout),
+    ),
+  ).finally(() => rmSync(script, { force: true }));
+  const match = /RESULT (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+)/.exec(out);
+  if (!match) throw new Error(`unexpected wrk output: ${out}`);
+  const [requests, durationUs, errors, p50, p99] = match.slice(1).map(Number);
+  return {
+    rps: requests / (durationUs / 1e6),
+    p50: p50 / 1000,
+    p99: p99 / 1000,
+    requests,
+    errors,
+  };
+}
+
+async function nodeLoad(port, path, headers, { connections = 32, seconds = 8, expect = 200 } = {}) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const latencies = [];
   let errors = 0;

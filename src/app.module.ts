@@ -92,7 +92,8 @@ export class AppModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     // Context first: the access log and everything after it read the request context.
     // The session is resumed before routing so that every page, error pages too, knows
-    // who is signed in.
+    // who is signed in. (The simple API's pages are mostly answered before any of this, at
+    // the HTTP server: src/index-api/simple-fast-path.ts.)
     consumer
       .apply(ContextMiddleware, AccessLogMiddleware, cookieParser(), SessionMiddleware)
       .forRoutes('*');

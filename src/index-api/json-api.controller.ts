@@ -12,7 +12,7 @@ import { canonicalizeVersion, compareVersions, tryParseVersion } from '../packag
 import { Project } from '../projects/project.entity.js';
 import { Role } from '../projects/role.entity.js';
 import { cacheScope, mayRead } from './read-scope.js';
-import { sendPage } from './simple.controller.js';
+import { sendPage } from './simple.pages.js';
 
 /**
  * PyPI's JSON API (`warehouse/legacy/api/json.py`), not standardised but read by many tools:

@@ -9,34 +9,41 @@ import { sendError, toClientError } from './http-exception.filter.js';
 import { registerViewHelpers } from './view-helpers.js';
 
 /**
+ * The security headers of every answer (helmet), as one middleware. It needs only Node's own
+ * request and response, so answers served ahead of Express (the simple API's fast path) use
+ * it too.
+ */
+export function securityHeaders(config: Config): ReturnType<typeof helmet> {
+  const https = config.baseUrl.startsWith('https:');
+  return helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        // Only behind TLS: on plain http it would send the browser to an https port nobody serves.
+        ...(https ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    strictTransportSecurity: https ? { maxAge: 31_536_000 } : false,
+    crossOriginEmbedderPolicy: false,
+  });
+}
+
+/**
  * Express-level set-up shared by the server and the tests: views, static files, security
  * headers. Call before `app.init()`; call {@link finishApp} after it.
  */
 export function setupApp(app: NestExpressApplication, config: Config): NestExpressApplication {
-  const https = config.baseUrl.startsWith('https:');
   app.disable('x-powered-by');
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: {
-          defaultSrc: ["'self'"],
-          scriptSrc: ["'self'"],
-          styleSrc: ["'self'"],
-          imgSrc: ["'self'", 'data:'],
-          fontSrc: ["'self'"],
-          objectSrc: ["'none'"],
-          baseUri: ["'self'"],
-          formAction: ["'self'"],
-          frameAncestors: ["'none'"],
-          // Only behind TLS: on plain http it would send the browser to an https port nobody serves.
-          ...(https ? { upgradeInsecureRequests: [] } : {}),
-        },
-      },
-      strictTransportSecurity: https ? { maxAge: 31_536_000 } : false,
-      crossOriginEmbedderPolicy: false,
-    }),
-  );
+  app.use(securityHeaders(config));
   app.useStaticAssets(publicDir, { prefix: '/static/', maxAge: '1h', index: false });
   app.setBaseViewsDir(viewsDir);
   app.setViewEngine('hbs');
