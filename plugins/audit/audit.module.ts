@@ -1,16 +1,29 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { AuditRecorder, AuditTagRegistry } from '../../src/plugin-api/index.js';
+import { AuditApiController } from './api/audit-api.controller.js';
 import { AuditController } from './audit.controller.js';
 import { AuditHooks } from './audit.hooks.js';
 import { AuditRenderer } from './audit.renderer.js';
 import { AuditSubscriber } from './audit.subscriber.js';
 import { AuditWriter } from './audit.writer.js';
 import { CORE_CATALOGUE } from './catalogue.js';
+import { AuditExporter } from './export/audit-exporter.js';
+import { AuditStreamService } from './streams/stream.service.js';
+import { AuditStreamWorker } from './streams/stream.worker.js';
+import { AuditStreamsController } from './streams/streams.controller.js';
 
 @Module({
-  controllers: [AuditController],
-  providers: [AuditWriter, AuditSubscriber, AuditHooks, AuditRenderer],
-  exports: [AuditWriter, AuditRenderer],
+  controllers: [AuditController, AuditApiController, AuditStreamsController],
+  providers: [
+    AuditWriter,
+    AuditSubscriber,
+    AuditHooks,
+    AuditRenderer,
+    AuditExporter,
+    AuditStreamService,
+    AuditStreamWorker,
+  ],
+  exports: [AuditWriter, AuditRenderer, AuditExporter],
 })
 export class AuditModule implements OnModuleInit {
   constructor(

@@ -13,6 +13,7 @@ import {
   type RequestContext,
 } from '../../src/plugin-api/index.js';
 import { insertEvents } from './audit.queries.js';
+import { enqueueForStreams } from './streams/stream.queries.js';
 
 /** A row of `audit_events` before it has an id. */
 export interface AuditRow {
@@ -62,6 +63,7 @@ const NO_CONTEXT = 'no-request-context';
 export class AuditWriter implements AuditSink {
   private readonly queued = new WeakMap<QueryRunner, Array<{ row: AuditRow; depth: number }>>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly streamListeners = new Set<() => void>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -91,10 +93,10 @@ export class AuditWriter implements AuditSink {
     if (runner && !runner.isReleased) {
       // A connection the caller holds outside a transaction: never ask the pool for another
       // (the embedded database has one).
-      await insertEvents(manager!, rows);
+      await this.insert(manager!, rows);
       return;
     }
-    const write = this.dataSource.transaction((tx) => insertEvents(tx, rows));
+    const write = this.dataSource.transaction((tx) => this.insert(tx, rows));
     this.inFlight.add(write);
     try {
       await write;
@@ -110,10 +112,24 @@ export class AuditWriter implements AuditSink {
     const list = this.queued.get(runner);
     this.queued.delete(runner);
     if (list?.length)
-      await insertEvents(
+      await this.insert(
         runner.manager,
         list.map((q) => q.row),
       );
+  }
+
+  /** Calls `listener` when events were queued for streaming (the worker wakes up). */
+  onStreamed(listener: () => void): () => void {
+    this.streamListeners.add(listener);
+    return () => this.streamListeners.delete(listener);
+  }
+
+  /** The events, then their outbox rows for the streaming destinations, in one transaction. */
+  private async insert(manager: EntityManager, rows: AuditRow[]): Promise<void> {
+    const inserted = await insertEvents(manager, rows);
+    if ((await enqueueForStreams(manager, inserted)) > 0) {
+      for (const listener of this.streamListeners) listener();
+    }
   }
 
   /** A rollback drops what was queued inside the rolled-back (sub)transaction. */

@@ -2,7 +2,11 @@ import { definePlugin } from '../../src/plugin-api/index.js';
 import { AuditEvent } from './audit-event.entity.js';
 import { AuditModule } from './audit.module.js';
 import { AUDIT_PLUGIN_TAGS } from './catalogue.js';
+import { exportCommand } from './cli/export-command.js';
 import { AuditEvents1795700000000 } from './migrations/1795700000000-AuditEvents.js';
+import { AuditStreams1795800000000 } from './migrations/1795800000000-AuditStreams.js';
+import { AuditOptions } from './audit.options.js';
+import { AuditOutboxEntry, AuditStreamDestination } from './streams/stream.entities.js';
 
 /**
  * The audit plugin (DESIGN.md §8): records every sensitive action in `audit_events` and shows
@@ -14,8 +18,9 @@ export default definePlugin({
   api: '^1.0.0',
   description: 'Records every sensitive action and shows it as Security history and Audit log',
   module: AuditModule,
-  entities: [AuditEvent],
-  migrations: [AuditEvents1795700000000],
+  entities: [AuditEvent, AuditStreamDestination, AuditOutboxEntry],
+  migrations: [AuditEvents1795700000000, AuditStreams1795800000000],
+  options: AuditOptions,
   tabs: [
     {
       page: 'account',
@@ -41,6 +46,18 @@ export default definePlugin({
       permission: 'admin',
       order: 90,
     },
+    {
+      page: 'admin',
+      id: 'audit-streams',
+      title: 'Audit streams',
+      path: '/admin/audit/streams/',
+      permission: 'admin',
+      order: 91,
+    },
   ],
   auditTags: AUDIT_PLUGIN_TAGS,
+  // `larder audit …`: each subcommand in its own file under cli/.
+  commands(cli) {
+    exportCommand(cli);
+  },
 });

@@ -51,6 +51,7 @@ export {
   PROJECT_ROLE_RESOLVER,
   type ProjectRoleName,
   type ProjectRoleResolver,
+  type RequestAuth,
   type ResolvedProject,
 } from '../accounts/auth/auth.types.js';
 
@@ -58,6 +59,7 @@ export {
 export {
   AdminOnly,
   CsrfExempt,
+  CurrentAuth,
   CurrentUser,
   ProjectRole,
   Public,
