@@ -18,7 +18,7 @@ export class AuditStreams1795800000000 implements MigrationInterface {
       `CREATE INDEX "IDX_audit_outbox_next_attempt_at" ON "audit_outbox" ("next_attempt_at") `,
     );
     await queryRunner.query(
-      `CREATE INDEX "IDX_audit_outbox_destination_id" ON "audit_outbox" ("destination_id") `,
+      `CREATE INDEX "IDX_audit_outbox_destination_id_id" ON "audit_outbox" ("destination_id", "id") `,
     );
   }
 

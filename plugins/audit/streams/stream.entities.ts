@@ -54,7 +54,7 @@ export class AuditStreamDestination {
  */
 @Entity('audit_outbox')
 @Index('IDX_audit_outbox_next_attempt_at', ['nextAttemptAt'])
-@Index('IDX_audit_outbox_destination_id', ['destinationId'])
+@Index('IDX_audit_outbox_destination_id_id', ['destinationId', 'id'])
 export class AuditOutboxEntry {
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' })
   id: string;

@@ -38,7 +38,8 @@ export interface ClaimedEntry {
 }
 
 /**
- * Claims up to `limit` due entries of unpaused destinations, oldest first, leasing them for
+ * Claims up to `limit` due entries of unpaused destinations, oldest first (index
+ * IDX_audit_outbox_destination_id_id serves the head-of-line check), leasing them for
  * `leaseMs` (a node that dies mid-delivery lets another retry after the lease: at-least-once).
  */
 export async function claimDue(
@@ -54,6 +55,12 @@ export async function claimDue(
         SELECT o2.id FROM audit_outbox o2
           JOIN audit_stream_destinations d ON d.id = o2.destination_id
          WHERE NOT d.paused AND o2.next_attempt_at <= now()
+           -- Head of line: nothing while an earlier entry of the destination waits for a
+           -- retry or is leased by another worker, so a receiver gets its events in order.
+           AND NOT EXISTS (
+             SELECT 1 FROM audit_outbox o3
+              WHERE o3.destination_id = o2.destination_id AND o3.id < o2.id
+                AND o3.next_attempt_at > now())
          ORDER BY o2.id
          LIMIT $1
            FOR UPDATE OF o2 SKIP LOCKED)
