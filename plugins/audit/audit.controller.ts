@@ -1,7 +1,6 @@
 import {
   Controller,
   Get,
-  Header,
   Inject,
   Optional,
   Param,
@@ -108,10 +107,11 @@ export class AuditController {
   /** The filtered log as a streamed download; recorded as `admin:audit:export`. */
   @Get('admin/audit/export')
   @AdminOnly()
-  @Header('Cache-Control', 'no-store')
   async export(@Query() query: AuditExportQueryDto, @Res() res: Response): Promise<void> {
     const filter = await adminFilter(this.dataSource.manager, query);
     const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
+    // Set here: Nest's @Header does not apply to handlers that take @Res().
+    res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Content-Type', EXPORT_CONTENT_TYPES[query.format]);
     res.setHeader(
       'Content-Disposition',

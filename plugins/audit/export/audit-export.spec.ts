@@ -72,6 +72,7 @@ describe('audit export (admin page)', () => {
       })
       .expect(200);
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(res.headers['cache-control']).toBe('no-store');
     expect(res.headers['content-disposition']).toMatch(
       /^attachment; filename="larder-audit-[\d-]+\.csv"$/,
     );

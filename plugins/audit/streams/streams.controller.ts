@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 import { AdminOnly, PluginContext, TabPage } from '../../../src/plugin-api/index.js';
@@ -44,7 +44,6 @@ export class AuditStreamsController {
 
   @Post()
   @AdminOnly()
-  @HttpCode(303)
   async add(@Body() body: AddStreamDto, @Res() res: Response): Promise<void> {
     await this.streams.add(body);
     res.redirect(303, BASE);

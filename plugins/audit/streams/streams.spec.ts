@@ -205,6 +205,28 @@ describe('audit streaming', () => {
     expect((await destinations())[0].last_success_at).not.toBeNull();
   }, 180_000);
 
+  it('queues deliveries in the event transaction: a rollback leaves neither', async () => {
+    const from = await maxId();
+    const outboxBefore = await pending();
+    await expect(
+      t.asActor({ kind: 'system', name: 'test:streams' }, () =>
+        t.dataSource.transaction(async (tx) => {
+          await t.app.get(AuditWriter).record(
+            {
+              tag: 'admin:audit:export',
+              plugin: 'audit',
+              additional: { format: 'csv', filters: {}, rows: 0 },
+            },
+            tx,
+          );
+          throw new Error('the change fails');
+        }),
+      ),
+    ).rejects.toThrow('the change fails');
+    expect(await ids(from)).toEqual([]);
+    expect(await pending()).toBe(outboxBefore);
+  });
+
   it('holds deliveries while paused and catches up on resume, auditing both', async () => {
     const [dest] = await destinations();
     await admin.agent
