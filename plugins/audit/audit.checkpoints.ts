@@ -13,7 +13,7 @@ import {
 } from '../../src/plugin-api/index.js';
 import { AuditCheckpoint } from './audit-checkpoint.entity.js';
 import { AuditOptions } from './audit.options.js';
-import { AUDIT_WRITE_LOCK, insertEvents } from './audit.queries.js';
+import { AUDIT_WRITE_LOCK } from './audit.queries.js';
 import { AuditSigner } from './audit.signer.js';
 import { AuditWriter } from './audit.writer.js';
 
@@ -127,7 +127,7 @@ export class AuditCheckpoints implements OnApplicationBootstrap, OnModuleDestroy
       { auditCheckpoint: additional },
       `audit ${kind} ${id} signed at row ${headId}`,
     );
-    await insertEvents(tx, [
+    await this.writer.insertNow(tx, [
       this.writer.build({ tag: 'audit:checkpoint:signed', plugin: 'audit', additional }),
     ]);
     return checkpoint;

@@ -1,5 +1,4 @@
 import {
-  BadRequestException,
   Controller,
   Get,
   Inject,
@@ -10,9 +9,9 @@ import {
   NotFoundException,
 } from '@nestjs/common';
 import type { Response } from 'express';
-import { isIP } from 'node:net';
 import { DataSource } from 'typeorm';
 import {
+  AdminOnly,
   CONFIG,
   PROJECT_ROLE_RESOLVER,
   PluginContext,
@@ -23,23 +22,14 @@ import {
 } from '../../src/plugin-api/index.js';
 import { AuditCheckpoints } from './audit.checkpoints.js';
 import { AuditSigner } from './audit.signer.js';
-import { ipKey } from './chain/canonical.js';
-import { AuditLogQueryDto, HistoryQueryDto } from './audit.dto.js';
+import { AuditExportQueryDto, AuditLogQueryDto, HistoryQueryDto } from './audit.dto.js';
+import { adminFilter, filterDate, givenFilters } from './audit.filters.js';
+import { AuditExporter, EXPORT_CONTENT_TYPES } from './export/audit-exporter.js';
 import { eventsPerDay, findEvents, liveNames, type EventFilter } from './audit.queries.js';
 import { AuditRenderer, type Audience } from './audit.renderer.js';
 import { barChart } from './chart.js';
 
 export const PAGE_SIZE = 25;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function date(value: string | undefined, endOfDay = false): Date | undefined {
-  if (!value) return undefined;
-  const parsed = new Date(value);
-  if (Number.isNaN(parsed.getTime())) throw new BadRequestException(`"${value}" is not a date`);
-  // A bare day as `until` includes that whole day.
-  if (endOfDay && /^\d{4}-\d{2}-\d{2}$/.test(value)) parsed.setUTCDate(parsed.getUTCDate() + 1);
-  return parsed;
-}
 
 /** Query string for a link: the current filters plus a cursor. */
 function link(base: string, query: object, cursor: Record<string, string>): string {
@@ -61,6 +51,7 @@ export class AuditController {
     private readonly signer: AuditSigner,
     private readonly checkpoints: AuditCheckpoints,
     @Inject(CONFIG) private readonly config: Config,
+    private readonly exporter: AuditExporter,
     @Optional() @Inject(PROJECT_ROLE_RESOLVER) private readonly projects?: ProjectRoleResolver,
   ) {}
 
@@ -104,25 +95,9 @@ export class AuditController {
   @Get('admin/audit')
   @TabPage('admin', 'audit-log')
   async admin(@Query() query: AuditLogQueryDto, @Res() res: Response): Promise<void> {
-    if (query.ip) {
-      const [address, prefix] = query.ip.split('/');
-      const family = isIP(address);
-      if (!family || (prefix !== undefined && Number(prefix) > (family === 4 ? 32 : 128))) {
-        throw new BadRequestException(`"${query.ip}" is not an IP address or CIDR`);
-      }
-    }
-    const filter: EventFilter = {
-      actorName: query.actor || undefined,
-      projectName: query.project || undefined,
-      ip: query.ip || undefined,
-      // An exact IP matches by its keyed hash, so rows past the IP retention still match.
-      ipHash: query.ip && !query.ip.includes('/') ? ipKey(this.config.secret, query.ip) : undefined,
-      q: query.q || undefined,
-    };
-    if (query.user) filter.userId = await this.userId(query.user);
-    const chart = barChart(
-      await eventsPerDay(this.dataSource.manager, this.withDates(filter, query), 30),
-    );
+    const filter = await adminFilter(this.dataSource.manager, query, this.config.secret);
+    const chart = barChart(await eventsPerDay(this.dataSource.manager, filter, 30));
+    const exportQuery = new URLSearchParams(givenFilters(query)).toString();
     await this.history(res, 'admin', filter, query, {
       title: 'Audit log',
       base: '/admin/audit/',
@@ -130,6 +105,10 @@ export class AuditController {
       admin: true,
       chart,
       chain: await this.chainStatus(),
+      exports: ['csv', 'jsonl'].map((format) => ({
+        label: format === 'csv' ? 'Export CSV' : 'Export JSON Lines',
+        href: `/admin/audit/export?${new URLSearchParams({ format }).toString()}${exportQuery ? `&${exportQuery}` : ''}`,
+      })),
     });
   }
 
@@ -162,26 +141,29 @@ export class AuditController {
     };
   }
 
+  /** The filtered log as a streamed download; recorded as `admin:audit:export`. */
+  @Get('admin/audit/export')
+  @AdminOnly()
+  async export(@Query() query: AuditExportQueryDto, @Res() res: Response): Promise<void> {
+    const filter = await adminFilter(this.dataSource.manager, query, this.config.secret);
+    const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
+    // Set here: Nest's @Header does not apply to handlers that take @Res().
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Content-Type', EXPORT_CONTENT_TYPES[query.format]);
+    res.setHeader(
+      'Content-Disposition',
+      `attachment; filename="larder-audit-${stamp}.${query.format}"`,
+    );
+    await this.exporter.export(filter, query.format, givenFilters(query), res);
+  }
+
   private withDates(filter: EventFilter, query: HistoryQueryDto): EventFilter {
     return {
       ...filter,
       tags: query.tag ? [query.tag] : undefined,
-      since: date(query.since),
-      until: date(query.until, true),
+      since: filterDate(query.since),
+      until: filterDate(query.until, true),
     };
-  }
-
-  /** An account by id, or by the username it acted under (the log knows its own actors). */
-  private async userId(user: string): Promise<string> {
-    if (UUID.test(user)) return user;
-    const rows: Array<{ id: string }> = await this.dataSource.query(
-      `SELECT actor_id AS id FROM audit_events
-        WHERE actor_name = $1 AND actor_id IS NOT NULL
-        ORDER BY audit_events.id DESC LIMIT 1`,
-      [user],
-    );
-    // Nobody of that name: a filter that matches nothing.
-    return rows[0]?.id ?? '00000000-0000-0000-0000-000000000000';
   }
 
   private async history(

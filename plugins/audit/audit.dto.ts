@@ -1,4 +1,4 @@
-import { IsDateString, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsDateString, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 
 const ID = /^\d{1,19}$/;
 
@@ -19,4 +19,12 @@ export class AuditLogQueryDto extends HistoryQueryDto {
   /** An IPv4/IPv6 address or CIDR. */
   @IsOptional() @Matches(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/) ip?: string;
   @IsOptional() @IsString() @MaxLength(200) q?: string;
+}
+
+export const EXPORT_FORMATS = ['csv', 'jsonl'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** The admin export: the Audit log's filters plus the file format. */
+export class AuditExportQueryDto extends AuditLogQueryDto {
+  @IsIn(EXPORT_FORMATS, { message: 'format must be csv or jsonl' }) format: ExportFormat;
 }

@@ -1,6 +1,7 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { AuditRecorder, AuditTagRegistry } from '../../src/plugin-api/index.js';
 import { AuditCheckpoints } from './audit.checkpoints.js';
+import { AuditApiController } from './api/audit-api.controller.js';
 import { AuditController } from './audit.controller.js';
 import { AuditHooks } from './audit.hooks.js';
 import { AuditRenderer } from './audit.renderer.js';
@@ -10,9 +11,13 @@ import { AuditSubscriber } from './audit.subscriber.js';
 import { AuditVerifier } from './audit.verifier.js';
 import { AuditWriter } from './audit.writer.js';
 import { CORE_CATALOGUE } from './catalogue.js';
+import { AuditExporter } from './export/audit-exporter.js';
+import { AuditStreamService } from './streams/stream.service.js';
+import { AuditStreamWorker } from './streams/stream.worker.js';
+import { AuditStreamsController } from './streams/streams.controller.js';
 
 @Module({
-  controllers: [AuditController],
+  controllers: [AuditController, AuditApiController, AuditStreamsController],
   providers: [
     AuditWriter,
     AuditSubscriber,
@@ -22,6 +27,9 @@ import { CORE_CATALOGUE } from './catalogue.js';
     AuditCheckpoints,
     AuditVerifier,
     AuditRetention,
+    AuditExporter,
+    AuditStreamService,
+    AuditStreamWorker,
   ],
   exports: [
     AuditWriter,
@@ -30,6 +38,7 @@ import { CORE_CATALOGUE } from './catalogue.js';
     AuditCheckpoints,
     AuditVerifier,
     AuditRetention,
+    AuditExporter,
   ],
 })
 export class AuditModule implements OnModuleInit {

@@ -13,4 +13,31 @@ export class AuditOptions {
   @Min(1)
   @Max(60 * 24 * 7)
   checkpointMinutes = 60;
+
+  /**
+   * `…_STREAM_POLL_MS=2000`: how often this node's streaming worker looks for due deliveries
+   * (new events wake it at once). 0: this node runs no worker.
+   */
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  streamPollMs = 2000;
+
+  /** `…_STREAM_RETRY_MS=1000`: wait before the first retry of a failed delivery; doubles each time. */
+  @IsInt()
+  @Min(10)
+  @Max(3_600_000)
+  streamRetryMs = 1000;
+
+  /** `…_STREAM_RETRY_MAX_MS=300000`: the longest wait between retries. */
+  @IsInt()
+  @Min(10)
+  @Max(86_400_000)
+  streamRetryMaxMs = 300_000;
+
+  /** `…_STREAM_TIMEOUT_MS=10000`: a webhook that has not answered by then failed. */
+  @IsInt()
+  @Min(100)
+  @Max(300_000)
+  streamTimeoutMs = 10_000;
 }

@@ -53,9 +53,13 @@ async function claim(
  * Inserts rows in order, inside `manager`'s transaction, under the audit write lock, each
  * chained to the one before: the head is read once per call, the batch chained in memory and
  * inserted in one statement. Ids are drawn from the sequence first because the hash covers
- * them; the lock makes them follow commit order. Returns the new ids, in order.
+ * them; the lock makes them follow commit order. Returns the new ids and tags, in order (the
+ * streaming outbox queues them in the same transaction).
  */
-export async function insertEvents(manager: EntityManager, rows: AuditRow[]): Promise<string[]> {
+export async function insertEvents(
+  manager: EntityManager,
+  rows: AuditRow[],
+): Promise<Array<{ id: string; tag: string }>> {
   if (rows.length === 0) return [];
   const { head, ids } = await claim(manager, rows.length);
   let prev = head;
@@ -105,7 +109,7 @@ export async function insertEvents(manager: EntityManager, rows: AuditRow[]): Pr
     `INSERT INTO audit_events (${COLUMNS.join(', ')}) OVERRIDING SYSTEM VALUE VALUES ${values.join(', ')}`,
     params,
   );
-  return ids;
+  return rows.map((row, index) => ({ id: ids[index], tag: row.tag }));
 }
 
 /** A stored event as the pages read it. */
@@ -152,6 +156,8 @@ export interface EventFilter {
   until?: Date;
   /** `key=value`: containment (GIN IDX_audit_events_additional); otherwise text search. */
   q?: string;
+  /** Any of these (each ANDed inside): the API's "your account's or your projects' events". */
+  anyOf?: EventFilter[];
 }
 
 export interface Page {
@@ -183,9 +189,17 @@ function where(filter: EventFilter, params: unknown[]): string[] {
     if (pair) clauses.push(`additional @> ${add(JSON.stringify({ [pair[1]]: pair[2] }))}::jsonb`);
     else clauses.push(`additional::text ILIKE ${add(`%${filter.q.replace(/[\\%_]/g, '\\$&')}%`)}`);
   }
+  if (filter.anyOf) {
+    const alternatives = filter.anyOf.map(
+      (sub) => `(${where(sub, params).join(' AND ') || 'TRUE'})`,
+    );
+    clauses.push(alternatives.length ? `(${alternatives.join(' OR ')})` : 'FALSE');
+  }
   return clauses;
 }
 
+// `id` is selected as text (bigint exceeds JS numbers), so ORDER BY must name
+// `audit_events.id`: a bare `id` sorts by the text alias ("10" before "9").
 const SELECT = `SELECT id::text AS "id", occurred_at AS "occurredAt", tag, actor_id AS "actorId",
   actor_name AS "actorName", actor_kind AS "actorKind", actor_token_id AS "actorTokenId",
   actor_token_name AS "actorTokenName", actor_two_factor AS "actorTwoFactor", user_id AS "userId",
@@ -224,6 +238,33 @@ export async function findEvents(
     older: ascending ? true : more,
     newer: ascending ? more : page.before !== undefined,
   };
+}
+
+/** The events with these ids (the streaming worker's deliveries). */
+export async function eventsByIds(manager: EntityManager, ids: string[]): Promise<StoredEvent[]> {
+  return manager.query(`${SELECT} WHERE id = ANY($1::bigint[]) ORDER BY audit_events.id`, [ids]);
+}
+
+/**
+ * Up to `size` events with ids above `after`, oldest first: the batches of an export. Keyset on
+ * the primary key, so each batch is an index range scan whatever the depth, and no connection
+ * is held between batches (the embedded database has one).
+ */
+export async function eventsAfter(
+  manager: EntityManager,
+  filter: EventFilter,
+  after: string,
+  size: number,
+): Promise<StoredEvent[]> {
+  const params: unknown[] = [];
+  const clauses = where(filter, params);
+  params.push(after);
+  clauses.push(`id > $${params.length}`);
+  params.push(size);
+  return manager.query(
+    `${SELECT} WHERE ${clauses.join(' AND ')} ORDER BY audit_events.id ASC LIMIT $${params.length}`,
+    params,
+  );
 }
 
 /** Events per day of the filtered set, the last `days` days that have any (the admin chart). */

@@ -14,7 +14,7 @@ import {
   type Logger,
 } from '../../src/plugin-api/index.js';
 import { AuditCheckpoints } from './audit.checkpoints.js';
-import { AUDIT_WRITE_LOCK, insertEvents } from './audit.queries.js';
+import { AUDIT_WRITE_LOCK } from './audit.queries.js';
 import { AuditWriter } from './audit.writer.js';
 
 /** Held by the node running the retention, so two nodes never prune at once. */
@@ -136,7 +136,7 @@ export class AuditRetention implements OnApplicationBootstrap, OnModuleDestroy {
     );
     const rows = Number(bound.rows);
     if (rows === 0) return 0;
-    const [pruneId] = await insertEvents(tx, [
+    const [pruneId] = await this.writer.insertNow(tx, [
       this.writer.build({
         tag: 'admin:audit:prune',
         plugin: 'core',

@@ -20,7 +20,6 @@ import {
   type Logger,
   type RequestContext,
 } from '../../src/plugin-api/index.js';
-import { insertEvents } from './audit.queries.js';
 import {
   Lookup,
   RULES,
@@ -199,7 +198,7 @@ export class AuditSubscriber implements EntitySubscriberInterface, OnModuleInit,
       this.pending.set(runner, list);
     } else {
       // A write outside any transaction (a query builder's): record it on its own connection.
-      await insertEvents(runner.manager, await this.derive([captured], runner.manager));
+      await this.writer.insertNow(runner.manager, await this.derive([captured], runner.manager));
     }
   }
 

@@ -14,6 +14,7 @@ import {
 } from '../../src/plugin-api/index.js';
 import { insertEvents } from './audit.queries.js';
 import { ipKey } from './chain/canonical.js';
+import { enqueueForStreams } from './streams/stream.queries.js';
 
 /** A row of `audit_events` before it has an id. */
 export interface AuditRow {
@@ -65,6 +66,7 @@ const NO_CONTEXT = 'no-request-context';
 export class AuditWriter implements AuditSink, OnModuleDestroy {
   private readonly queued = new WeakMap<QueryRunner, Array<{ row: AuditRow; depth: number }>>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly streamListeners = new Set<() => void>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -94,10 +96,10 @@ export class AuditWriter implements AuditSink, OnModuleDestroy {
     if (runner && !runner.isReleased) {
       // A connection the caller holds outside a transaction: never ask the pool for another
       // (the embedded database has one).
-      await insertEvents(manager!, rows);
+      await this.insertNow(manager!, rows);
       return;
     }
-    const write = this.dataSource.transaction((tx) => insertEvents(tx, rows));
+    const write = this.dataSource.transaction((tx) => this.insertNow(tx, rows));
     this.inFlight.add(write);
     try {
       await write;
@@ -113,10 +115,29 @@ export class AuditWriter implements AuditSink, OnModuleDestroy {
     const list = this.queued.get(runner);
     this.queued.delete(runner);
     if (list?.length)
-      await insertEvents(
+      await this.insertNow(
         runner.manager,
         list.map((q) => q.row),
       );
+  }
+
+  /** Calls `listener` when events were queued for streaming (the worker wakes up). */
+  onStreamed(listener: () => void): () => void {
+    this.streamListeners.add(listener);
+    return () => this.streamListeners.delete(listener);
+  }
+
+  /**
+   * Inserts the events now through `manager` (chained, under the write lock), then their
+   * outbox rows for the streaming destinations, in the same transaction. Every write of
+   * `audit_events` goes through here, so every event streams. Returns the new ids in order.
+   */
+  async insertNow(manager: EntityManager, rows: AuditRow[]): Promise<string[]> {
+    const inserted = await insertEvents(manager, rows);
+    if ((await enqueueForStreams(manager, inserted)) > 0) {
+      for (const listener of this.streamListeners) listener();
+    }
+    return inserted.map((row) => row.id);
   }
 
   /** A rollback drops what was queued inside the rolled-back (sub)transaction. */

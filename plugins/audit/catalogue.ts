@@ -207,6 +207,15 @@ export const CORE_CATALOGUE: AuditTagDefinition[] = [
     'Audit log exported as {format} ({rows} rows)',
   ),
   t(
+    'admin:audit:stream:add',
+    ADMIN,
+    ['name', 'kind', 'target', 'tag_prefixes'],
+    'Audit stream {name} added ({kind} to {target}, events: {tag_prefixes})',
+  ),
+  t('admin:audit:stream:remove', ADMIN, ['name'], 'Audit stream {name} removed'),
+  t('admin:audit:stream:pause', ADMIN, ['name'], 'Audit stream {name} paused'),
+  t('admin:audit:stream:resume', ADMIN, ['name'], 'Audit stream {name} resumed'),
+  t(
     'admin:audit:prune',
     ADMIN,
     ['before', 'rows'],

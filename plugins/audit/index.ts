@@ -7,6 +7,8 @@ import { AUDIT_PLUGIN_TAGS } from './catalogue.js';
 import { auditCommands } from './cli/index.js';
 import { AuditEvents1795700000000 } from './migrations/1795700000000-AuditEvents.js';
 import { AuditChain1795800000000 } from './migrations/1795800000000-AuditChain.js';
+import { AuditStreams1795900000000 } from './migrations/1795900000000-AuditStreams.js';
+import { AuditOutboxEntry, AuditStreamDestination } from './streams/stream.entities.js';
 
 /**
  * The audit plugin (DESIGN.md §8): records every sensitive action in `audit_events` and shows
@@ -18,8 +20,8 @@ export default definePlugin({
   api: '^1.0.0',
   description: 'Records every sensitive action and shows it as Security history and Audit log',
   module: AuditModule,
-  entities: [AuditEvent, AuditCheckpoint, AuditVerifyRun],
-  migrations: [AuditEvents1795700000000, AuditChain1795800000000],
+  entities: [AuditEvent, AuditCheckpoint, AuditVerifyRun, AuditStreamDestination, AuditOutboxEntry],
+  migrations: [AuditEvents1795700000000, AuditChain1795800000000, AuditStreams1795900000000],
   options: AuditOptions,
   commands: auditCommands,
   tabs: [
@@ -46,6 +48,14 @@ export default definePlugin({
       path: '/admin/audit/',
       permission: 'admin',
       order: 90,
+    },
+    {
+      page: 'admin',
+      id: 'audit-streams',
+      title: 'Audit streams',
+      path: '/admin/audit/streams/',
+      permission: 'admin',
+      order: 91,
     },
   ],
   auditTags: AUDIT_PLUGIN_TAGS,

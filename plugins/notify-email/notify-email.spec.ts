@@ -29,6 +29,8 @@ const directory: AccountDirectory = {
   primaryEmail: async (id) =>
     ({ [alice.id]: 'alice@example.org', [bob.id]: 'bob@example.org' })[id] ?? null,
   projectMaintainers: async (id) => (id === project.id ? [alice.id, bob.id, carol.id] : []),
+  usernames: async () => new Map(),
+  ownedProjects: async () => [],
 };
 
 describe('the notify-email plugin', () => {

@@ -52,6 +52,7 @@ export {
   PROJECT_ROLE_RESOLVER,
   type ProjectRoleName,
   type ProjectRoleResolver,
+  type RequestAuth,
   type ResolvedProject,
 } from '../accounts/auth/auth.types.js';
 
@@ -59,6 +60,7 @@ export {
 export {
   AdminOnly,
   CsrfExempt,
+  CurrentAuth,
   CurrentUser,
   ProjectRole,
   Public,

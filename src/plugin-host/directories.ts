@@ -7,5 +7,11 @@ export interface AccountDirectory {
   primaryEmail(userId: string): Promise<string | null>;
   /** Ids of the accounts that manage the project (owners and maintainers). */
   projectMaintainers(projectId: string): Promise<string[]>;
+  /** Usernames of the given accounts (those that still exist), by id. */
+  usernames(userIds: string[]): Promise<Map<string, string>>;
+  /** The projects on which the account holds the Owner role. */
+  ownedProjects(
+    userId: string,
+  ): Promise<Array<{ id: string; name: string; normalizedName: string }>>;
 }
 export const ACCOUNT_DIRECTORY = Symbol('larder.account-directory');

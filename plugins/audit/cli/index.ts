@@ -1,4 +1,5 @@
 import type { PluginCli } from '../../../src/plugin-api/index.js';
+import { exportCommand } from './export-command.js';
 import { pruneCommand } from './prune.command.js';
 import { pubkeyCommand } from './pubkey.command.js';
 import { verifyCommand } from './verify.command.js';
@@ -8,4 +9,5 @@ export function auditCommands(cli: PluginCli): void {
   verifyCommand(cli);
   pubkeyCommand(cli);
   pruneCommand(cli);
+  exportCommand(cli);
 }
