@@ -3,8 +3,8 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 /**
  * One audit event (DESIGN.md §8, audit-tags.md). Written only by the audit plugin, never
  * updated. `id` is the global order: rows are inserted at commit time under a transaction
- * advisory lock (audit.writer.ts), so ids follow commit order and a later `prev_hash`/`hash`
- * pair (issue 7) can chain them in id order without rework.
+ * advisory lock (audit.writer.ts), so ids follow commit order and `prev_hash`/`hash` chain
+ * them in id order (docs/audit.md).
  *
  * Indexes: one per history view and admin filter, each ending in `id` for keyset pagination.
  * The GIN (containment over `additional`) and GiST (`ip <<= cidr`) indexes need operator
@@ -19,6 +19,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 @Index('IDX_audit_events_actor_id_id', ['actorId', 'id'])
 @Index('IDX_audit_events_actor_name_id', ['actorName', 'id'])
 @Index('IDX_audit_events_occurred_at', ['occurredAt'])
+@Index('IDX_audit_events_ip_hash', ['ipHash'])
 @Index('IDX_audit_events_additional', { synchronize: false })
 @Index('IDX_audit_events_ip', { synchronize: false })
 export class AuditEvent {
@@ -66,8 +67,13 @@ export class AuditEvent {
   @Column({ name: 'project_name', type: 'varchar', length: 200, nullable: true })
   projectName: string | null;
 
+  /** Dropped (set to null) by the IP retention; `ipHash` stays. */
   @Column({ type: 'inet', nullable: true })
   ip: string | null;
+
+  /** HMAC-SHA256 of the IP keyed with the app secret (chain/canonical.ts `ipKey`): hashed in the chain, matched by the exact IP filter. */
+  @Column({ name: 'ip_hash', type: 'bytea', nullable: true })
+  ipHash: Buffer | null;
 
   @Column({ name: 'user_agent', type: 'varchar', length: 512, nullable: true })
   userAgent: string | null;
@@ -82,4 +88,12 @@ export class AuditEvent {
   /** `core` for the core's actions, or the plugin that recorded the event. */
   @Column({ type: 'varchar', length: 100 })
   plugin: string;
+
+  /** The previous row's `hash` (32 zero bytes for the first row): docs/audit.md. */
+  @Column({ name: 'prev_hash', type: 'bytea', nullable: true })
+  prevHash: Buffer | null;
+
+  /** sha256(prev_hash ‖ canonical(row)), chain/canonical.ts. */
+  @Column({ type: 'bytea', nullable: true })
+  hash: Buffer | null;
 }

@@ -13,12 +13,17 @@ import type { Response } from 'express';
 import { isIP } from 'node:net';
 import { DataSource } from 'typeorm';
 import {
+  CONFIG,
   PROJECT_ROLE_RESOLVER,
   PluginContext,
   TabPage,
   requestContext,
+  type Config,
   type ProjectRoleResolver,
 } from '../../src/plugin-api/index.js';
+import { AuditCheckpoints } from './audit.checkpoints.js';
+import { AuditSigner } from './audit.signer.js';
+import { ipKey } from './chain/canonical.js';
 import { AuditLogQueryDto, HistoryQueryDto } from './audit.dto.js';
 import { eventsPerDay, findEvents, liveNames, type EventFilter } from './audit.queries.js';
 import { AuditRenderer, type Audience } from './audit.renderer.js';
@@ -53,6 +58,9 @@ export class AuditController {
     private readonly plugin: PluginContext,
     private readonly dataSource: DataSource,
     private readonly renderer: AuditRenderer,
+    private readonly signer: AuditSigner,
+    private readonly checkpoints: AuditCheckpoints,
+    @Inject(CONFIG) private readonly config: Config,
     @Optional() @Inject(PROJECT_ROLE_RESOLVER) private readonly projects?: ProjectRoleResolver,
   ) {}
 
@@ -107,6 +115,8 @@ export class AuditController {
       actorName: query.actor || undefined,
       projectName: query.project || undefined,
       ip: query.ip || undefined,
+      // An exact IP matches by its keyed hash, so rows past the IP retention still match.
+      ipHash: query.ip && !query.ip.includes('/') ? ipKey(this.config.secret, query.ip) : undefined,
       q: query.q || undefined,
     };
     if (query.user) filter.userId = await this.userId(query.user);
@@ -119,7 +129,37 @@ export class AuditController {
       tabs: { set: 'admin', active: 'audit-log' },
       admin: true,
       chart,
+      chain: await this.chainStatus(),
     });
+  }
+
+  /** Key, head, last checkpoint and last `verify`: three indexed lookups, never a walk. */
+  private async chainStatus() {
+    const [head]: Array<{ id: string }> = await this.dataSource.query(
+      'SELECT id::text AS id FROM audit_events ORDER BY audit_events.id DESC LIMIT 1',
+    );
+    const checkpoint = await this.checkpoints.latest();
+    const [run]: Array<{
+      finishedAt: Date;
+      ok: boolean;
+      lastId: string | null;
+      rows: string;
+      problem: string | null;
+    }> = await this.dataSource.query(
+      `SELECT finished_at AS "finishedAt", ok, last_id::text AS "lastId", rows::text AS rows, problem
+           FROM audit_verify_runs ORDER BY id DESC LIMIT 1`,
+    );
+    return {
+      fingerprint: this.signer.fingerprint,
+      headId: head?.id,
+      checkpoint: checkpoint && {
+        id: checkpoint.id,
+        kind: checkpoint.kind,
+        headId: checkpoint.headId,
+        signedAt: checkpoint.signedAt.toISOString(),
+      },
+      verify: run && { ...run, finishedAt: run.finishedAt.toISOString() },
+    };
   }
 
   private withDates(filter: EventFilter, query: HistoryQueryDto): EventFilter {
@@ -137,7 +177,7 @@ export class AuditController {
     const rows: Array<{ id: string }> = await this.dataSource.query(
       `SELECT actor_id AS id FROM audit_events
         WHERE actor_name = $1 AND actor_id IS NOT NULL
-        ORDER BY id DESC LIMIT 1`,
+        ORDER BY audit_events.id DESC LIMIT 1`,
       [user],
     );
     // Nobody of that name: a filter that matches nothing.

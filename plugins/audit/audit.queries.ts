@@ -1,15 +1,17 @@
 import type { EntityManager } from 'typeorm';
 import type { AuditRow } from './audit.writer.js';
+import { GENESIS, isoMicros, rowHash } from './chain/canonical.js';
 
 /**
  * The audit plugin's hand-written SQL (STYLE.md: hot queries live in one `*.queries.ts`).
  * Each list query is keyset-paginated on `id` and names the index it uses.
  */
 
-/** Held to COMMIT by every audit insert: ids are then assigned in commit order (issue 7's chain). */
+/** Held to COMMIT by every audit insert: ids are then assigned in commit order, and chained. */
 export const AUDIT_WRITE_LOCK = 7_231_555_006;
 
 const COLUMNS = [
+  'id',
   'occurred_at',
   'tag',
   'actor_id',
@@ -22,19 +24,54 @@ const COLUMNS = [
   'project_id',
   'project_name',
   'ip',
+  'ip_hash',
   'user_agent',
   'request_id',
   'additional',
   'plugin',
+  'prev_hash',
+  'hash',
 ] as const;
 
-/** Inserts rows in order, inside `manager`'s transaction, under the audit write lock. */
-export async function insertEvents(manager: EntityManager, rows: AuditRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  await manager.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_WRITE_LOCK]);
+/**
+ * Takes the audit write lock, then reads the chain's head (the genesis for the first row ever)
+ * and draws `count` ids: one round trip, through `audit_chain_claim` (migration
+ * AuditChain1795800000000), whose second statement sees every row committed before the lock.
+ */
+async function claim(
+  manager: EntityManager,
+  count: number,
+): Promise<{ head: Buffer; ids: string[] }> {
+  const [row]: Array<{ head: Buffer | null; ids: string[] }> = await manager.query(
+    'SELECT head, ids FROM audit_chain_claim($1, $2)',
+    [count, AUDIT_WRITE_LOCK],
+  );
+  return { head: row.head ?? GENESIS, ids: row.ids };
+}
+
+/**
+ * Inserts rows in order, inside `manager`'s transaction, under the audit write lock, each
+ * chained to the one before: the head is read once per call, the batch chained in memory and
+ * inserted in one statement. Ids are drawn from the sequence first because the hash covers
+ * them; the lock makes them follow commit order. Returns the new ids, in order.
+ */
+export async function insertEvents(manager: EntityManager, rows: AuditRow[]): Promise<string[]> {
+  if (rows.length === 0) return [];
+  const { head, ids } = await claim(manager, rows.length);
+  let prev = head;
   const params: unknown[] = [];
-  const values = rows.map((row) => {
+  const values = rows.map((row, index) => {
+    const id = ids[index];
+    const additional = JSON.stringify(row.additional);
+    // Hash what jsonb gives back: the JSON round trip drops `undefined`, turns dates to text.
+    const hash = rowHash(prev, {
+      ...row,
+      id,
+      occurredAt: isoMicros(row.occurredAt),
+      additional: JSON.parse(additional),
+    });
     const cells = [
+      id,
       row.occurredAt,
       row.tag,
       row.actorId,
@@ -47,23 +84,28 @@ export async function insertEvents(manager: EntityManager, rows: AuditRow[]): Pr
       row.projectId,
       row.projectName,
       row.ip,
+      row.ipHash,
       row.userAgent,
       row.requestId,
-      JSON.stringify(row.additional),
+      additional,
       row.plugin,
+      prev,
+      hash,
     ];
+    prev = hash;
     const placeholders = cells.map((cell) => {
       params.push(cell);
       return `$${params.length}`;
     });
-    placeholders[11] += '::inet';
-    placeholders[14] += '::jsonb';
+    placeholders[12] += '::inet';
+    placeholders[16] += '::jsonb';
     return `(${placeholders.join(', ')})`;
   });
   await manager.query(
-    `INSERT INTO audit_events (${COLUMNS.join(', ')}) VALUES ${values.join(', ')}`,
+    `INSERT INTO audit_events (${COLUMNS.join(', ')}) OVERRIDING SYSTEM VALUE VALUES ${values.join(', ')}`,
     params,
   );
+  return ids;
 }
 
 /** A stored event as the pages read it. */
@@ -100,6 +142,11 @@ export interface EventFilter {
   projectName?: string;
   /** An IP or CIDR: `ip <<= cidr` (GiST IDX_audit_events_ip). */
   ip?: string;
+  /**
+   * An exact IP's keyed hash (`ipKey`): matches rows whose IP the retention replaced too
+   * (IDX_audit_events_ip_hash). Takes the place of `ip` when given.
+   */
+  ipHash?: Buffer;
   since?: Date;
   /** Exclusive. */
   until?: Date;
@@ -127,7 +174,8 @@ function where(filter: EventFilter, params: unknown[]): string[] {
   if (filter.tags?.length) clauses.push(`tag = ANY(${add(filter.tags)}::text[])`);
   if (filter.actorName) clauses.push(`actor_name = ${add(filter.actorName)}`);
   if (filter.projectName) clauses.push(`project_name = ${add(filter.projectName)}`);
-  if (filter.ip) clauses.push(`ip <<= ${add(filter.ip)}::inet`);
+  if (filter.ipHash) clauses.push(`ip_hash = ${add(filter.ipHash)}`);
+  else if (filter.ip) clauses.push(`ip <<= ${add(filter.ip)}::inet`);
   if (filter.since) clauses.push(`occurred_at >= ${add(filter.since)}`);
   if (filter.until) clauses.push(`occurred_at < ${add(filter.until)}`);
   if (filter.q) {
@@ -164,8 +212,9 @@ export async function findEvents(
     clauses.push(`id > $${params.length}`);
   }
   params.push(page.size + 1);
+  // `audit_events.id`: a bare `id` would sort by the text output column of that name.
   const sql = `${SELECT} ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''}
-    ORDER BY id ${ascending ? 'ASC' : 'DESC'} LIMIT $${params.length}`;
+    ORDER BY audit_events.id ${ascending ? 'ASC' : 'DESC'} LIMIT $${params.length}`;
   const rows: StoredEvent[] = await manager.query(sql, params);
   const more = rows.length > page.size;
   const events = rows.slice(0, page.size);

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import {
   AuditTagRegistry,
@@ -13,6 +13,7 @@ import {
   type RequestContext,
 } from '../../src/plugin-api/index.js';
 import { insertEvents } from './audit.queries.js';
+import { ipKey } from './chain/canonical.js';
 
 /** A row of `audit_events` before it has an id. */
 export interface AuditRow {
@@ -28,6 +29,8 @@ export interface AuditRow {
   projectId: string | null;
   projectName: string | null;
   ip: string | null;
+  /** The IP's keyed hash (chain/canonical.ts `ipKey`), what the chain covers. */
+  ipHash: Buffer | null;
   userAgent: string | null;
   requestId: string | null;
   additional: Record<string, unknown>;
@@ -55,11 +58,11 @@ const NO_CONTEXT = 'no-request-context';
  * (the subscriber calls it from `beforeTransactionCommit`), so it commits or rolls back with
  * the change; outside one it is written at once in its own transaction.
  *
- * Inserting at commit time under `pg_advisory_xact_lock` makes ids follow commit order,
- * which the hash chain of issue 7 needs (it will compute `hash` in the same locked insert).
+ * Inserting at commit time under `pg_advisory_xact_lock` makes ids follow commit order, and
+ * the same locked insert chains each row to the one before (`hash`, docs/audit.md).
  */
 @Injectable()
-export class AuditWriter implements AuditSink {
+export class AuditWriter implements AuditSink, OnModuleDestroy {
   private readonly queued = new WeakMap<QueryRunner, Array<{ row: AuditRow; depth: number }>>();
   private readonly inFlight = new Set<Promise<unknown>>();
 
@@ -127,9 +130,14 @@ export class AuditWriter implements AuditSink {
     else this.queued.delete(runner);
   }
 
-  /** Resolves when writes outside transactions (sign-ins, logouts) have landed: for tests. */
+  /** Resolves when writes outside transactions (sign-ins, logouts) have landed. */
   async idle(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** On shutdown (SIGTERM), lets after-hook writes land before the database closes. */
+  onModuleDestroy(): Promise<void> {
+    return this.idle();
   }
 
   /** Tracks a write started elsewhere (an after-hook), so {@link idle} waits for it. */
@@ -160,6 +168,7 @@ export class AuditWriter implements AuditSink {
       projectId: draft.project?.id ?? null,
       projectName: draft.project?.name ?? null,
       ip: context?.ip ?? null,
+      ipHash: context?.ip ? ipKey(this.config.secret, context.ip) : null,
       userAgent: context?.userAgent ?? null,
       requestId: context?.requestId ?? null,
       additional,

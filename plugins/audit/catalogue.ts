@@ -225,6 +225,20 @@ export const AUDIT_PLUGIN_TAGS: AuditTagDefinition[] = [
     ['table', 'operation', 'columns', 'problem'],
     'Unattributed change to {table} ({operation}): {problem}',
   ),
+  t(
+    'audit:checkpoint:signed',
+    ADMIN,
+    [
+      'checkpoint_id',
+      'kind',
+      'head_id',
+      'head_sha256',
+      'signed_at',
+      'signature',
+      'key_fingerprint',
+    ],
+    'Audit {kind} {checkpoint_id} signed at event {head_id} (key {key_fingerprint})',
+  ),
 ];
 
 /**

@@ -1,8 +1,12 @@
 import { definePlugin } from '../../src/plugin-api/index.js';
+import { AuditCheckpoint, AuditVerifyRun } from './audit-checkpoint.entity.js';
 import { AuditEvent } from './audit-event.entity.js';
 import { AuditModule } from './audit.module.js';
+import { AuditOptions } from './audit.options.js';
 import { AUDIT_PLUGIN_TAGS } from './catalogue.js';
+import { auditCommands } from './cli/index.js';
 import { AuditEvents1795700000000 } from './migrations/1795700000000-AuditEvents.js';
+import { AuditChain1795800000000 } from './migrations/1795800000000-AuditChain.js';
 
 /**
  * The audit plugin (DESIGN.md §8): records every sensitive action in `audit_events` and shows
@@ -14,8 +18,10 @@ export default definePlugin({
   api: '^1.0.0',
   description: 'Records every sensitive action and shows it as Security history and Audit log',
   module: AuditModule,
-  entities: [AuditEvent],
-  migrations: [AuditEvents1795700000000],
+  entities: [AuditEvent, AuditCheckpoint, AuditVerifyRun],
+  migrations: [AuditEvents1795700000000, AuditChain1795800000000],
+  options: AuditOptions,
+  commands: auditCommands,
   tabs: [
     {
       page: 'account',

@@ -21,7 +21,18 @@ describe('loadConfig', () => {
       plugins: ['audit'],
       pluginsStrict: true,
       maxUploadMb: 100,
+      auditRetentionDays: undefined,
+      auditIpRetentionDays: undefined,
     });
+  });
+
+  it('reads the audit retentions in days', () => {
+    const config = loadConfig({
+      LARDER_DATA_DIR: dataDir(),
+      LARDER_AUDIT_RETENTION_DAYS: '365',
+      LARDER_AUDIT_IP_RETENTION_DAYS: '30',
+    });
+    expect(config).toMatchObject({ auditRetentionDays: 365, auditIpRetentionDays: 30 });
   });
 
   it.each([
@@ -47,6 +58,14 @@ describe('loadConfig', () => {
       'LARDER_TRUSTED_PROXIES: "10.0.0.0/33" is not an IP address or CIDR',
     ],
     [{ LARDER_SECRET: 'short' }, 'LARDER_SECRET: must be at least 32 characters'],
+    [
+      { LARDER_AUDIT_RETENTION_DAYS: '0' },
+      'LARDER_AUDIT_RETENTION_DAYS: must be between 1 and 36500, got 0',
+    ],
+    [
+      { LARDER_AUDIT_IP_RETENTION_DAYS: '7d' },
+      'LARDER_AUDIT_IP_RETENTION_DAYS: must be a whole number, got "7d"',
+    ],
   ])('refuses %j with one line naming the variable', (env, message) => {
     let caught: unknown;
     try {

@@ -52,6 +52,10 @@ export interface Config {
    * (NODE_ENV=test) so such a bug fails the test that causes it; `LARDER_AUDIT_STRICT`.
    */
   auditStrict: boolean;
+  /** Audit events older than this many days are pruned daily; `undefined` keeps them forever. */
+  auditRetentionDays: number | undefined;
+  /** IPs of audit events older than this many days are replaced by their keyed hash. */
+  auditIpRetentionDays: number | undefined;
   /** `smtp://user:pass@host:587` or `smtps://…`; unset → e-mails are written to the log instead. */
   smtpUrl: string | undefined;
   /** The From: of e-mails Larder sends. */
@@ -96,6 +100,10 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
     throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
   }
   return value;
+}
+
+function optionalInt(env: Env, name: string, min: number, max: number): number | undefined {
+  return optional(env, name) === undefined ? undefined : int(env, name, 0, min, max);
 }
 
 function oneOf<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
@@ -261,6 +269,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       'LARDER_AUDIT_STRICT',
       (env.NODE_ENV ?? process.env.NODE_ENV) === 'test',
     ),
+    auditRetentionDays: optionalInt(env, 'LARDER_AUDIT_RETENTION_DAYS', 1, 36_500),
+    auditIpRetentionDays: optionalInt(env, 'LARDER_AUDIT_IP_RETENTION_DAYS', 1, 36_500),
     smtpUrl: url(env, 'LARDER_SMTP_URL', ['smtp:', 'smtps:']),
     mailFrom: str(env, 'LARDER_MAIL_FROM', 'Larder <larder@localhost>'),
     session: {

@@ -1,0 +1,343 @@
+import { createUser, csrfFrom, login } from '../../test/helpers/factories.js';
+import { createPluginTestApp, testContext, type TestApp } from '../../test/helpers/test-app.js';
+import { AuditCheckpoints } from './audit.checkpoints.js';
+import { AuditRetention } from './audit.retention.js';
+import { AuditSigner } from './audit.signer.js';
+import { AuditVerifier, CHAIN_SELECT, type ChainRow } from './audit.verifier.js';
+import { AuditWriter } from './audit.writer.js';
+import { ipKey, rowHash } from './chain/canonical.js';
+
+const DAY = 24 * 60 * 60_000;
+
+describe('the audit hash chain', () => {
+  let t: TestApp;
+  let writer: AuditWriter;
+  let verifier: AuditVerifier;
+  let checkpoints: AuditCheckpoints;
+  /** An id the sequence gave out but no row has (a rolled-back insert leaves such gaps). */
+  let gapId: string;
+
+  beforeAll(async () => {
+    t = await createPluginTestApp('audit', {
+      options: { checkpointEvery: '5', checkpointMinutes: '60' },
+      env: {
+        LARDER_REGISTRATION: 'open',
+        LARDER_TRUSTED_PROXIES: '127.0.0.1/32,::1/128,::ffff:127.0.0.1/128',
+        LARDER_AUDIT_RETENTION_DAYS: '30',
+        LARDER_AUDIT_IP_RETENTION_DAYS: '7',
+      },
+    });
+    writer = t.app.get(AuditWriter);
+    verifier = t.app.get(AuditVerifier);
+    checkpoints = t.app.get(AuditCheckpoints);
+    // The tests drive the checkpoint and retention jobs themselves: stop their timers.
+    await checkpoints.onModuleDestroy();
+    await t.app.get(AuditRetention).onModuleDestroy();
+  }, 120_000);
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const q = (sql: string, params: unknown[] = []) => t.dataSource.query(sql, params);
+
+  /** Writes `n` events in one batch as if from `ip`, `daysAgo` days ago. */
+  async function write(n: number, { ip = '198.51.100.7', daysAgo = 0 } = {}): Promise<void> {
+    const context = { ...testContext({ kind: 'system', name: 'test:chain' }), ip };
+    const occurredAt = new Date(Date.now() - daysAgo * DAY);
+    const rows = Array.from({ length: n }, (_, i) =>
+      writer.build(
+        {
+          tag: 'admin:user:disable',
+          plugin: 'core',
+          additional: { reason: `r${i}`, nested: { b: 1, a: [1, 'x'] } },
+          occurredAt,
+        },
+        context,
+      ),
+    );
+    await writer.store(rows);
+  }
+  const ids = async (): Promise<string[]> =>
+    (await q('SELECT id::text AS id FROM audit_events ORDER BY audit_events.id')).map(
+      (r: { id: string }) => r.id,
+    );
+  const chainRows = (fromId: string): Promise<ChainRow[]> =>
+    q(`${CHAIN_SELECT} WHERE id >= $1 ORDER BY audit_events.id`, [fromId]);
+  /** Puts a row back exactly as read with `SELECT *`, id and hashes included. */
+  async function restore(row: Record<string, unknown>): Promise<void> {
+    const columns = Object.keys(row);
+    await q(
+      `INSERT INTO audit_events (${columns.join(', ')}) OVERRIDING SYSTEM VALUE VALUES (${columns
+        .map((c, i) => `$${i + 1}${c === 'additional' ? '::jsonb' : ''}`)
+        .join(', ')})`,
+      columns.map((c) => (c === 'additional' ? JSON.stringify(row[c]) : row[c])),
+    );
+  }
+  const ok = async () => expect((await verifier.verify()).problem).toBeUndefined();
+
+  it('prunes old events and hashes old IPs, leaving a chain that verifies and an IP filter that matches', async () => {
+    await write(3, { ip: '203.0.113.50', daysAgo: 45 }); // past both retentions
+    await write(2, { ip: '203.0.113.51', daysAgo: 10 }); // past the IP retention only
+    await write(1);
+    await ok();
+    const result = await t.app.get(AuditRetention).run({ wait: true });
+    expect(result).toMatchObject({ ran: true, pruned: 3, ipsHashed: 2 });
+    const [prune] = await q(
+      `SELECT id::text, actor_name, additional FROM audit_events WHERE tag = 'admin:audit:prune'`,
+    );
+    expect(prune.additional).toEqual({ before: result.before!.toISOString(), rows: 3 });
+    // The first remaining row links to a pruned one: a signed anchor vouches for it.
+    const [anchor] = await q(`SELECT head_id::text FROM audit_checkpoints WHERE kind = 'anchor'`);
+    expect(anchor.head_id).toBe((await ids())[0]);
+    await ok();
+    const hashedIp = ipKey(t.config.secret, '203.0.113.51');
+    expect(
+      await q('SELECT host(ip) AS ip FROM audit_events WHERE ip_hash = $1', [hashedIp]),
+    ).toEqual([{ ip: null }, { ip: null }]);
+    // A prune with nothing older records nothing.
+    expect(await t.app.get(AuditRetention).run({ wait: true })).toMatchObject({
+      pruned: 0,
+      ipsHashed: 0,
+    });
+
+    const admin = await createUser(t, { admin: true });
+    const { agent } = await login(t, admin);
+    const exact = await agent.get('/admin/audit/?ip=203.0.113.51').expect(200);
+    expect(exact.text.match(/class="audit-ip"/g)).toHaveLength(2);
+    // CIDR filters compare the IP itself, which is gone (docs/audit.md).
+    const cidr = await agent.get('/admin/audit/?ip=203.0.113.0/24').expect(200);
+    expect(cidr.text).not.toContain('class="audit-ip"');
+    // The page shows the key and the chain's status without walking it.
+    expect(exact.text).toContain(t.app.get(AuditSigner).fingerprint);
+    expect(exact.text).toMatch(/class="audit-checkpoint">anchor \d+ at event #\d+/);
+  }, 120_000);
+
+  it('chains every row to the one before, covering the keyed IP hash', async () => {
+    await write(3);
+    [{ gapId }] = await q(
+      `SELECT nextval(pg_get_serial_sequence('audit_events', 'id'))::text AS "gapId"`,
+    );
+    await write(4, { ip: '2001:DB8:0:0::1' });
+    const result = await verifier.verify();
+    expect(result.problem).toBeUndefined();
+    expect(result.ok).toBe(true);
+    const rows = await q(
+      `SELECT prev_hash, hash, ip_hash FROM audit_events WHERE id > $1 ORDER BY id LIMIT 2`,
+      [gapId],
+    );
+    expect(rows[1].prev_hash.equals(rows[0].hash)).toBe(true);
+    // Stored by PostgreSQL as 2001:db8::1: the keyed hash is of the normal form.
+    expect(rows[0].ip_hash.equals(ipKey(t.config.secret, '2001:db8::1'))).toBe(true);
+  }, 60_000);
+
+  it('keeps one chain under concurrent requests and writers', async () => {
+    const server = t.app.getHttpServer();
+    const { default: request } = await import('supertest');
+    const before = (await ids()).length;
+    await Promise.all([
+      ...Array.from({ length: 10 }, () => write(2)),
+      ...Array.from({ length: 10 }, async (_, i) => {
+        const agent = request.agent(server);
+        const page = await agent.get('/account/login/').expect(200);
+        await agent
+          .post('/account/login/')
+          .type('form')
+          .send({ username: `nobody${i}`, password: 'x', csrf_token: csrfFrom(page.text) });
+      }),
+    ]);
+    await writer.idle();
+    expect((await ids()).length).toBe(before + 30);
+    await ok();
+  }, 120_000);
+
+  it('signs a checkpoint when due, once, records it as an event, and verify checks it', async () => {
+    const [first, second] = await Promise.all([checkpoints.writeIfDue(), checkpoints.writeIfDue()]);
+    expect([first, second].filter(Boolean)).toHaveLength(1);
+    const written = (first ?? second)!;
+    expect(await checkpoints.writeIfDue()).toBeNull(); // one new event since: not due
+    const [event] = await q(
+      `SELECT id::text, additional FROM audit_events WHERE tag = 'audit:checkpoint:signed' ORDER BY audit_events.id DESC LIMIT 1`,
+    );
+    expect(event.additional).toMatchObject({
+      checkpoint_id: written.id,
+      kind: 'checkpoint',
+      head_id: written.headId,
+      head_sha256: written.headHash.toString('hex'),
+      key_fingerprint: t.app.get(AuditSigner).fingerprint,
+    });
+    expect(BigInt(event.id)).toBe(BigInt(written.headId) + 1n);
+    const result = await verifier.verify();
+    expect(result.problem).toBeUndefined();
+    expect(result.checkpoints).toBe(2); // the prune's anchor and this one
+  }, 60_000);
+
+  it('names an edited row, and an edited IP', async () => {
+    const [victim] = await q(
+      `SELECT id::text, additional, host(ip) AS ip FROM audit_events WHERE ip IS NOT NULL ORDER BY audit_events.id LIMIT 1`,
+    );
+    await q(`UPDATE audit_events SET additional = '{"reason":"nothing to see"}' WHERE id = $1`, [
+      victim.id,
+    ]);
+    let result = await verifier.verify();
+    expect(result.problem).toMatchObject({ kind: 'edited', rowId: victim.id });
+    expect(result.problem!.message).toContain(`row ${victim.id} was edited`);
+    await q('UPDATE audit_events SET additional = $1::jsonb WHERE id = $2', [
+      JSON.stringify(victim.additional),
+      victim.id,
+    ]);
+    await ok();
+    await q(`UPDATE audit_events SET ip = '192.0.2.1' WHERE id = $1`, [victim.id]);
+    result = await verifier.verify();
+    expect(result.problem).toMatchObject({ kind: 'edited', rowId: victim.id });
+    expect(result.problem!.message).toContain('IP');
+    await q('UPDATE audit_events SET ip = $1 WHERE id = $2', [victim.ip, victim.id]);
+    await ok();
+  }, 60_000);
+
+  it('names deleted rows', async () => {
+    const all = await ids();
+    const [victim, after] = [all[2], all[3]];
+    const [saved] = await q('SELECT * FROM audit_events WHERE id = $1', [victim]);
+    await q('DELETE FROM audit_events WHERE id = $1', [victim]);
+    const result = await verifier.verify();
+    expect(result.problem).toMatchObject({ kind: 'deleted', rowId: victim });
+    expect(result.problem!.message).toContain(`row ${after} does not link to row ${all[1]}`);
+    await restore(saved);
+    await ok();
+  }, 60_000);
+
+  it('names an inserted row, chained to the one before or not chained at all', async () => {
+    const before = (BigInt(gapId) - 1n).toString();
+    const [previous] = await chainRows(before);
+    const forged = { ...previous, id: gapId };
+    const [copy] = await q('SELECT * FROM audit_events WHERE id = $1', [before]);
+    await restore({
+      ...copy,
+      id: gapId,
+      prev_hash: previous.hash,
+      hash: rowHash(previous.hash!, forged),
+    });
+    let result = await verifier.verify();
+    expect(result.problem).toMatchObject({ kind: 'inserted', rowId: gapId });
+    await q('DELETE FROM audit_events WHERE id = $1', [gapId]);
+    await restore({ ...copy, id: gapId, prev_hash: null, hash: null });
+    result = await verifier.verify();
+    expect(result.problem).toMatchObject({ kind: 'inserted', rowId: gapId });
+    await q('DELETE FROM audit_events WHERE id = $1', [gapId]);
+    await ok();
+  }, 60_000);
+
+  it('names reordered rows', async () => {
+    const [, a, b] = await ids();
+    // `id` is GENERATED ALWAYS: a forger deletes and re-inserts (OVERRIDING SYSTEM VALUE).
+    const swap = async () => {
+      const [rowA, rowB] = await q(
+        'SELECT * FROM audit_events WHERE id IN ($1, $2) ORDER BY audit_events.id',
+        [a, b],
+      );
+      await q('DELETE FROM audit_events WHERE id IN ($1, $2)', [a, b]);
+      await restore({ ...rowA, id: b });
+      await restore({ ...rowB, id: a });
+    };
+    await swap();
+    const result = await verifier.verify();
+    expect(result.problem).toMatchObject({ kind: 'reordered', rowId: a });
+    expect(result.problem!.message).toContain(`rows ${a} and ${b} were reordered`);
+    await swap();
+    await ok();
+  }, 60_000);
+
+  it('names a chain rewritten by someone who recomputed every hash after the edit', async () => {
+    const [checkpoint] = await q(
+      `SELECT id::text, head_id::text FROM audit_checkpoints WHERE kind = 'checkpoint' ORDER BY audit_checkpoints.id DESC LIMIT 1`,
+    );
+    const all = await ids();
+    const from = all[all.indexOf(checkpoint.head_id) - 3];
+    const original = await q(
+      'SELECT id, additional, prev_hash, hash FROM audit_events WHERE id >= $1',
+      [from],
+    );
+    let prev: Buffer | undefined;
+    for (const row of await chainRows(from)) {
+      if (row.id === from) row.additional = { reason: 'rewritten' };
+      const prevHash = prev ?? row.prevHash!;
+      prev = rowHash(prevHash, row);
+      await q(
+        'UPDATE audit_events SET additional = $1::jsonb, prev_hash = $2, hash = $3 WHERE id = $4',
+        [JSON.stringify(row.additional), prevHash, prev, row.id],
+      );
+    }
+    const result = await verifier.verify();
+    expect(result.problem).toMatchObject({
+      kind: 'checkpoint',
+      checkpointId: checkpoint.id,
+      rowId: checkpoint.head_id,
+    });
+    for (const row of original) {
+      await q(
+        'UPDATE audit_events SET additional = $1::jsonb, prev_hash = $2, hash = $3 WHERE id = $4',
+        [JSON.stringify(row.additional), row.prev_hash, row.hash, row.id],
+      );
+    }
+    await ok();
+  }, 60_000);
+
+  it('names a truncated tail: the last checkpoint is beyond the last row', async () => {
+    await write(6);
+    const checkpoint = await checkpoints.writeIfDue();
+    expect(checkpoint).not.toBeNull();
+    const tail = await q('SELECT * FROM audit_events WHERE id >= $1 ORDER BY id', [
+      checkpoint!.headId,
+    ]);
+    await q('DELETE FROM audit_events WHERE id >= $1', [checkpoint!.headId]);
+    const result = await verifier.verify();
+    expect(result.problem).toMatchObject({ kind: 'truncated', checkpointId: checkpoint!.id });
+    for (const row of tail) await restore(row);
+    await ok();
+  }, 60_000);
+
+  it('names a swapped or forged checkpoint', async () => {
+    const [cp1, cp2] = await q(
+      `SELECT id::text, head_id::text, head_hash, signature FROM audit_checkpoints WHERE kind = 'checkpoint' ORDER BY audit_checkpoints.id`,
+    );
+    // cp2's statement under cp1's id: the signature covers the id.
+    await q('UPDATE audit_checkpoints SET id = -1 WHERE id = $1', [cp1.id]);
+    await q('UPDATE audit_checkpoints SET id = $1 WHERE id = $2', [cp1.id, cp2.id]);
+    await q('UPDATE audit_checkpoints SET id = $1 WHERE id = -1', [cp2.id]);
+    let result = await verifier.verify();
+    expect(result.problem).toMatchObject({ kind: 'checkpoint' });
+    expect(result.problem!.message).toMatch(/checkpoint \d+ has a bad signature/);
+    await q('UPDATE audit_checkpoints SET id = -1 WHERE id = $1', [cp1.id]);
+    await q('UPDATE audit_checkpoints SET id = $1 WHERE id = $2', [cp1.id, cp2.id]);
+    await q('UPDATE audit_checkpoints SET id = $1 WHERE id = -1', [cp2.id]);
+    await ok();
+    // A checkpoint moved to another row, keeping its signature.
+    await q('UPDATE audit_checkpoints SET head_id = head_id - 1 WHERE id = $1', [cp2.id]);
+    result = await verifier.verify();
+    expect(result.problem).toMatchObject({ kind: 'checkpoint', checkpointId: cp2.id });
+    await q('UPDATE audit_checkpoints SET head_id = $1 WHERE id = $2', [cp2.head_id, cp2.id]);
+    await ok();
+  }, 60_000);
+
+  it('starts at --from, trusting the link before it', async () => {
+    const all = await ids();
+    const result = await verifier.verify({ fromId: all[5] });
+    expect(result.problem).toBeUndefined();
+    expect(result.firstId).toBe(all[5]);
+    expect(result.rows).toBe(all.length - 5);
+  }, 60_000);
+
+  it('reports rows from before the chain existed (no hash, at the start) as not covered', async () => {
+    const [first] = await ids();
+    // The prune left ids below the first row free; a database upgraded from before the chain
+    // has its old rows there, unhashed.
+    const [copy] = await q('SELECT * FROM audit_events WHERE id = $1', [first]);
+    await restore({ ...copy, id: '1', prev_hash: null, hash: null });
+    await restore({ ...copy, id: '2', prev_hash: null, hash: null });
+    const result = await verifier.verify();
+    expect(result.problem).toBeUndefined();
+    expect(result.unchained).toBe(2);
+    expect(result.firstId).toBe(first);
+    await q('DELETE FROM audit_events WHERE id IN (1, 2)');
+  }, 60_000);
+});

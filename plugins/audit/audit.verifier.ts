@@ -1,0 +1,350 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { CONFIG, type Config } from '../../src/plugin-api/index.js';
+import { AuditCheckpoint } from './audit-checkpoint.entity.js';
+import { AuditSigner } from './audit.signer.js';
+import { GENESIS, OCCURRED_AT_SQL, ipKey, rowHash, type ChainFields } from './chain/canonical.js';
+
+/** What broke, and where: the first problem the walk meets. */
+export interface ChainProblem {
+  kind: 'edited' | 'deleted' | 'inserted' | 'reordered' | 'checkpoint' | 'truncated';
+  /** The row named, when a row is. */
+  rowId?: string;
+  /** The checkpoint named, when one is. */
+  checkpointId?: string;
+  message: string;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  rows: number;
+  firstId: string | null;
+  lastId: string | null;
+  checkpoints: number;
+  /** Rows at the start written before the chain existed (no hash): not covered by it. */
+  unchained: number;
+  problem?: ChainProblem;
+  seconds: number;
+}
+
+export interface VerifyOptions {
+  /** Start at this id; its `prev_hash` is then taken on trust. */
+  fromId?: string;
+  batchSize?: number;
+  /** Called after each batch: rows done, and the id range (for a progress bar). */
+  onProgress?: (progress: { rows: number; lastId: string; minId: string; maxId: string }) => void;
+}
+
+export interface ChainRow extends ChainFields {
+  ip: string | null;
+  prevHash: Buffer | null;
+  hash: Buffer | null;
+}
+
+/** The hashed fields, plus IP and hashes, as the walk reads them. */
+export const CHAIN_SELECT = `SELECT id::text AS id, ${OCCURRED_AT_SQL} AS "occurredAt", tag,
+  actor_id AS "actorId", actor_name AS "actorName", actor_kind AS "actorKind",
+  actor_token_id AS "actorTokenId", actor_token_name AS "actorTokenName",
+  actor_two_factor AS "actorTwoFactor", user_id AS "userId", project_id AS "projectId",
+  project_name AS "projectName", host(ip) AS ip, ip_hash AS "ipHash", user_agent AS "userAgent",
+  request_id AS "requestId", additional, plugin, prev_hash AS "prevHash", hash
+  FROM audit_events`;
+
+/**
+ * `larder audit verify`: walks `audit_events` in id order in keyset batches (flat memory),
+ * recomputing every hash and link, and checks every checkpoint's signature and that the row
+ * it names still has the signed hash. Stops at the first problem and names it.
+ */
+@Injectable()
+export class AuditVerifier {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly signer: AuditSigner,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {}
+
+  async verify(options: VerifyOptions = {}): Promise<VerifyResult> {
+    const started = process.hrtime.bigint();
+    const batchSize = options.batchSize ?? 10_000;
+    const checkpoints = await this.dataSource.getRepository(AuditCheckpoint).find({
+      order: { headId: 'ASC', id: 'ASC' },
+    });
+    const [range]: Array<{ min: string | null; max: string | null }> = await this.dataSource.query(
+      'SELECT min(id)::text AS min, max(id)::text AS max FROM audit_events WHERE id >= $1',
+      [options.fromId ?? '0'],
+    );
+    const result: VerifyResult = {
+      ok: true,
+      rows: 0,
+      firstId: null,
+      lastId: null,
+      checkpoints: 0,
+      unchained: 0,
+      seconds: 0,
+    };
+    const finish = (problem?: ChainProblem): VerifyResult => {
+      result.ok = !problem;
+      result.problem = problem;
+      result.seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      return result;
+    };
+
+    // Signatures first: a checkpoint that is not ours (edited, swapped, forged) is never trusted.
+    for (const c of checkpoints) {
+      const problem = this.checkSignature(c);
+      if (problem) return finish(problem);
+    }
+
+    const firstId = range.min;
+    let cpIndex = checkpoints.findIndex(
+      (c) => firstId !== null && BigInt(c.headId) >= BigInt(firstId),
+    );
+    if (cpIndex < 0) cpIndex = checkpoints.length;
+
+    let prev: ChainRow | undefined;
+    let prevPrevHash: Buffer | undefined;
+    let expected: Buffer | undefined;
+    let pending: ChainRow | undefined;
+    let cursor = options.fromId ? (BigInt(options.fromId) - 1n).toString() : '0';
+
+    const step = (row: ChainRow, next: ChainRow | undefined): ChainProblem | undefined => {
+      if (expected === undefined) {
+        // Rows written before the chain was installed: only as a prefix, before any chained row.
+        if (!row.hash && !row.prevHash) {
+          result.unchained++;
+          return undefined;
+        }
+        const start = this.start(row, checkpoints, options.fromId !== undefined);
+        if (start.problem) return start.problem;
+        expected = start.hash;
+      }
+      const problem = this.checkRow(row, next, prev, expected!, prevPrevHash);
+      if (problem) return problem;
+      // Checkpoints naming rows up to this one.
+      while (
+        cpIndex < checkpoints.length &&
+        BigInt(checkpoints[cpIndex].headId) <= BigInt(row.id)
+      ) {
+        const c = checkpoints[cpIndex++];
+        if (c.headId !== row.id) {
+          return {
+            kind: 'deleted',
+            rowId: c.headId,
+            checkpointId: c.id,
+            message: `row ${c.headId} was deleted: checkpoint ${c.id} signed it, but it is gone`,
+          };
+        }
+        const signed = c.kind === 'anchor' ? row.prevHash! : row.hash!;
+        if (!signed.equals(c.headHash)) {
+          return {
+            kind: 'checkpoint',
+            rowId: row.id,
+            checkpointId: c.id,
+            message:
+              `checkpoint ${c.id} does not match row ${row.id}: the chain up to it was rewritten ` +
+              `(${c.kind === 'anchor' ? 'prev_hash' : 'hash'} ${signed.toString('hex')}, signed ${c.headHash.toString('hex')})`,
+          };
+        }
+        result.checkpoints++;
+      }
+      prevPrevHash = prev?.hash ?? undefined;
+      prev = row;
+      expected = row.hash!;
+      result.rows++;
+      result.firstId ??= row.id;
+      result.lastId = row.id;
+      return undefined;
+    };
+
+    const fetch = (after: string): Promise<ChainRow[]> =>
+      this.dataSource.query(`${CHAIN_SELECT} WHERE id > $1 ORDER BY audit_events.id LIMIT $2`, [
+        after,
+        batchSize,
+      ]);
+    // The next batch is read while this one is hashed: the database and Node work side by side.
+    let upcoming: Promise<ChainRow[]> | undefined = fetch(cursor);
+    while (upcoming) {
+      const batch = await upcoming;
+      upcoming = undefined;
+      if (batch.length === batchSize) {
+        cursor = batch[batch.length - 1].id;
+        upcoming = fetch(cursor);
+        // Handled if the walk stops early; the next loop awaits it otherwise.
+        upcoming.catch(() => undefined);
+      }
+      for (const row of batch) {
+        if (pending) {
+          const problem = step(pending, row);
+          if (problem) return finish(problem);
+        }
+        pending = row;
+      }
+      if (batch.length > 0) {
+        options.onProgress?.({
+          rows: result.rows,
+          lastId: batch[batch.length - 1].id,
+          minId: range.min ?? batch[0].id,
+          maxId: range.max ?? batch[batch.length - 1].id,
+        });
+      }
+    }
+    if (pending) {
+      const problem = step(pending, undefined);
+      if (problem) return finish(problem);
+    }
+    // A checkpoint beyond the last row: the tail it signed is gone.
+    if (cpIndex < checkpoints.length) {
+      const c = checkpoints[cpIndex];
+      return finish({
+        kind: 'truncated',
+        rowId: c.headId,
+        checkpointId: c.id,
+        message:
+          `the chain was truncated: checkpoint ${c.id} signed row ${c.headId}, ` +
+          `but the last row is ${result.lastId ?? 'none'}`,
+      });
+    }
+    return finish();
+  }
+
+  /** Few distinct IPs, many rows: an HMAC per distinct IP, not per row. */
+  private readonly ipKeys = new Map<string, Buffer>();
+  private ipKey(ip: string): Buffer {
+    let key = this.ipKeys.get(ip);
+    if (!key) {
+      if (this.ipKeys.size >= 50_000) this.ipKeys.clear();
+      key = ipKey(this.config.secret, ip);
+      this.ipKeys.set(ip, key);
+    }
+    return key;
+  }
+
+  private checkSignature(c: AuditCheckpoint): ChainProblem | undefined {
+    const statement = {
+      id: c.id,
+      kind: c.kind,
+      headId: c.headId,
+      headHash: c.headHash,
+      signedAt: c.signedAt,
+    };
+    if (c.keyFingerprint !== this.signer.fingerprint) {
+      return {
+        kind: 'checkpoint',
+        checkpointId: c.id,
+        message: `checkpoint ${c.id} was signed by another key (${c.keyFingerprint}; this key is ${this.signer.fingerprint})`,
+      };
+    }
+    if (!this.signer.verify(statement, c.signature)) {
+      return {
+        kind: 'checkpoint',
+        checkpointId: c.id,
+        message: `checkpoint ${c.id} has a bad signature: it was edited or swapped`,
+      };
+    }
+    return undefined;
+  }
+
+  /** The hash the first row must link to: genesis, a prune's signed anchor, or (--from) its own. */
+  private start(
+    row: ChainRow,
+    checkpoints: AuditCheckpoint[],
+    trusted: boolean,
+  ): { hash?: Buffer; problem?: ChainProblem } {
+    if (!row.prevHash) return { hash: GENESIS }; // then named by checkRow
+    if (trusted || row.prevHash.equals(GENESIS)) return { hash: row.prevHash };
+    const anchor = checkpoints.find(
+      (c) => c.kind === 'anchor' && c.headId === row.id && c.headHash.equals(row.prevHash!),
+    );
+    if (anchor) return { hash: row.prevHash };
+    return {
+      problem: {
+        kind: 'deleted',
+        rowId: row.id,
+        message: `rows before ${row.id} were deleted: the chain does not start at row ${row.id} and no signed prune anchor says it may`,
+      },
+    };
+  }
+
+  private checkRow(
+    row: ChainRow,
+    next: ChainRow | undefined,
+    prev: ChainRow | undefined,
+    expected: Buffer,
+    prevPrevHash: Buffer | undefined,
+  ): ChainProblem | undefined {
+    const id = row.id;
+    if (!row.hash || !row.prevHash) {
+      return { kind: 'inserted', rowId: id, message: `row ${id} was inserted: it has no hash` };
+    }
+    const selfOk = rowHash(row.prevHash, row).equals(row.hash);
+    const linkOk = row.prevHash.equals(expected);
+    if (selfOk && linkOk) {
+      if (row.ip !== null && !(row.ipHash && this.ipKey(row.ip).equals(row.ipHash))) {
+        return {
+          kind: 'edited',
+          rowId: id,
+          message: `row ${id} was edited: its IP does not match its keyed hash`,
+        };
+      }
+      return undefined;
+    }
+    // Content that hashes right at a neighbour's place: rows swapped.
+    const belongsAtNext =
+      next?.hash &&
+      next.prevHash &&
+      (rowHash(row.prevHash, { ...row, id: next.id }).equals(row.hash) ||
+        rowHash(next.prevHash, { ...row, id: next.id }).equals(next.hash));
+    if (!linkOk) {
+      if (prev && prevPrevHash && row.prevHash.equals(prevPrevHash)) {
+        return {
+          kind: 'inserted',
+          rowId: prev.id,
+          message: `row ${prev.id} was inserted: row ${id} links to the row before it`,
+        };
+      }
+      if (belongsAtNext) return this.reordered(row, next!);
+      if (prev && BigInt(id) > BigInt(prev.id) + 1n) {
+        return {
+          kind: 'deleted',
+          rowId: (BigInt(prev.id) + 1n).toString(),
+          message: `rows ${BigInt(prev.id) + 1n}–${BigInt(id) - 1n} were deleted: row ${id} does not link to row ${prev.id}`,
+        };
+      }
+      return {
+        kind: 'edited',
+        rowId: id,
+        message: `row ${id} was edited: its prev_hash does not link to row ${prev?.id ?? 'before it'}`,
+      };
+    }
+    if (belongsAtNext) return this.reordered(row, next!);
+    if (next?.prevHash && next.prevHash.equals(expected)) {
+      return {
+        kind: 'inserted',
+        rowId: id,
+        message: `row ${id} was inserted: row ${next.id} links to the row before it`,
+      };
+    }
+    return {
+      kind: 'edited',
+      rowId: id,
+      message: `row ${id} was edited: its hash does not match its fields`,
+    };
+  }
+
+  private reordered(row: ChainRow, next: ChainRow): ChainProblem {
+    return {
+      kind: 'reordered',
+      rowId: row.id,
+      message: `rows ${row.id} and ${next.id} were reordered: row ${row.id} holds the event signed as row ${next.id}`,
+    };
+  }
+
+  /** Keeps the outcome for the admin page (the page never walks the chain itself). */
+  async record(result: VerifyResult, fromId?: string): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO audit_verify_runs (finished_at, ok, from_id, last_id, rows, problem)
+       VALUES (now(), $1, $2, $3, $4, $5)`,
+      [result.ok, fromId ?? null, result.lastId, result.rows, result.problem?.message ?? null],
+    );
+  }
+}
