@@ -1069,6 +1069,28 @@ describe('audit matrix: every catalogue action, exactly its events', () => {
         ]);
       });
 
+      it('an overlong project name: refused as invalid, and kept cut to the column', async () => {
+        const long = `x${'y'.repeat(299)}`;
+        const rows = await step(
+          () => post(wheel10, long, '1.0', aliceToken.value).expect(400),
+          [
+            {
+              tag: 'project:upload:rejected',
+              actor: alice.username,
+              kind: 'token',
+              token: 'alice-ci',
+              project: { id: null, name: `${long.slice(0, 199)}…` },
+              additional: {
+                filename: wheel10.filename,
+                reason: 'invalid_file',
+                message: expect.any(String),
+              },
+            },
+          ],
+        );
+        expect(rows[0].project_name).toHaveLength(200);
+      });
+
       it("a plugin's veto: exactly one event naming the plugin and its message, and nothing else stored", async () => {
         const reserved = await buildWheel({ name: 'reserved-thing', version: '1.0' });
         const counts = () =>

@@ -66,18 +66,23 @@ export class AuditHooks {
    */
   @OnHook('file.upload.rejected', { phase: 'after' })
   async uploadRejected(event: HookEvent<'file.upload.rejected'>): Promise<void> {
+    // What the client sent is bounded before it is kept: `project_name` is varchar(200), and a
+    // refusal must not become a way to stuff the log.
+    const cut = (text: string | null, max: number) =>
+      text !== null && text.length > max ? `${text.slice(0, max - 1)}…` : text;
     const additional: Record<string, unknown> = {
-      filename: event.filename,
+      filename: cut(event.filename, 255),
       reason: event.reason,
-      message: event.message,
+      message: cut(event.message, 1000),
     };
     if (event.plugin) additional.plugin = event.plugin;
+    const name = cut(event.projectName, 200);
     await this.write(event, {
       tag: 'project:upload:rejected',
       project: event.project
         ? { id: event.project.id, name: event.project.name }
-        : event.projectName
-          ? { id: null, name: event.projectName }
+        : name
+          ? { id: null, name }
           : null,
       additional,
     });
