@@ -66,7 +66,7 @@ describe('the audit plugin', () => {
       `SELECT id::text, tag, actor_id, actor_name, actor_kind, actor_token_id, actor_token_name,
               user_id, project_id, project_name, host(ip) AS ip, user_agent, request_id,
               additional, plugin
-         FROM audit_events WHERE ${where} ORDER BY id`,
+         FROM audit_events WHERE ${where} ORDER BY audit_events.id`,
       params,
     );
   }
