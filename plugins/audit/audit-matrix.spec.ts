@@ -1,3 +1,6 @@
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { generate } from 'otplib';
 import request from 'supertest';
 import { HookBus } from '../../src/plugin-api/index.js';
@@ -50,8 +53,8 @@ interface Expected {
   token?: string | null;
 }
 
-/** Tags no HTTP action of the core makes: issue 7's export and prune, and optional downloads. */
-const NOT_HTTP = ['admin:audit:export', 'admin:audit:prune', 'file:download'];
+/** Tags no HTTP action makes: pruning (a job and the CLI), and optional downloads. */
+const NOT_HTTP = ['admin:audit:prune', 'file:download'];
 
 describe('audit matrix: every catalogue action, exactly its events', () => {
   let t: TestApp;
@@ -532,6 +535,64 @@ describe('audit matrix: every catalogue action, exactly its events', () => {
           [{ tag, ...by, user, additional }],
         );
       }
+    });
+  });
+
+  describe('the audit log itself', () => {
+    it('admin:audit:stream:add, :pause, :resume and :remove, on the admin log', async () => {
+      const admin = await signedIn(root);
+      // Nobody's account is concerned, so the administrator acts as a plain user.
+      const by = { actor: root.username, kind: 'user' as const, user: null };
+      const target = join(tmpdir(), `larder-matrix-stream-${process.pid}.jsonl`);
+      await step(
+        () =>
+          admin
+            .post('/admin/audit/streams/', {
+              name: 'matrix-file',
+              kind: 'file',
+              target,
+              tags: 'project:',
+            })
+            .expect(303),
+        [
+          {
+            tag: 'admin:audit:stream:add',
+            ...by,
+            additional: { name: 'matrix-file', kind: 'file', target, tag_prefixes: ['project:'] },
+          },
+        ],
+      );
+      const [destination] = await t.dataSource.query(
+        `SELECT id FROM audit_stream_destinations WHERE name = 'matrix-file'`,
+      );
+      for (const action of ['pause', 'resume', 'remove'] as const) {
+        await step(
+          () => admin.post(`/admin/audit/streams/${destination.id}/${action}`, {}).expect(303),
+          [{ tag: `admin:audit:stream:${action}`, ...by, additional: { name: 'matrix-file' } }],
+        );
+      }
+      await rm(target, { force: true });
+    });
+
+    it('admin:audit:export, for a download from the admin page', async () => {
+      const admin = await signedIn(root);
+      await step(
+        () =>
+          admin.agent
+            .get('/admin/audit/export?format=csv&tag=account:logout')
+            .set('X-Forwarded-For', CLIENT)
+            .set('User-Agent', UA)
+            .expect(200),
+        [
+          {
+            tag: 'admin:audit:export',
+            actor: root.username,
+            kind: 'user',
+            user: null,
+            additional: { format: 'csv', filters: { tag: 'account:logout' }, rows: 1 },
+          },
+        ],
+      );
     });
   });
 

@@ -126,7 +126,10 @@ describe('GET /api/v1/audit/events', () => {
 
   it('limits a project-scoped token to its projects, without the account history', async () => {
     const events: ApiEvent[] = (await list(scopedToken).expect(200)).body.events;
-    expect(tagsAndProjects(events)).toEqual(['project:release:add mine']);
+    expect(tagsAndProjects(events)).toEqual([
+      'project:api_token:added mine',
+      'project:release:add mine',
+    ]);
   });
 
   it("never shows another user's account or projects, whatever the filters ask", async () => {
