@@ -164,8 +164,10 @@ export async function findEvents(
     clauses.push(`id > $${params.length}`);
   }
   params.push(page.size + 1);
+  // `audit_events.id`, not `id`: a bare name in ORDER BY means the output column, here the
+  // text `id::text AS "id"`, which sorted "9" after "10" and defeated the (…, id) indexes.
   const sql = `${SELECT} ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''}
-    ORDER BY id ${ascending ? 'ASC' : 'DESC'} LIMIT $${params.length}`;
+    ORDER BY audit_events.id ${ascending ? 'ASC' : 'DESC'} LIMIT $${params.length}`;
   const rows: StoredEvent[] = await manager.query(sql, params);
   const more = rows.length > page.size;
   const events = rows.slice(0, page.size);
