@@ -3,6 +3,7 @@ import { AuditEvent } from './audit-event.entity.js';
 import { AuditModule } from './audit.module.js';
 import { AUDIT_PLUGIN_TAGS } from './catalogue.js';
 import { AuditEvents1795700000000 } from './migrations/1795700000000-AuditEvents.js';
+import { AuditDailyCounts1795800000000 } from './migrations/1795800000000-AuditDailyCounts.js';
 
 /**
  * The audit plugin (DESIGN.md §8): records every sensitive action in `audit_events` and shows
@@ -15,7 +16,7 @@ export default definePlugin({
   description: 'Records every sensitive action and shows it as Security history and Audit log',
   module: AuditModule,
   entities: [AuditEvent],
-  migrations: [AuditEvents1795700000000],
+  migrations: [AuditEvents1795700000000, AuditDailyCounts1795800000000],
   tabs: [
     {
       page: 'account',
