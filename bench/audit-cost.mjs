@@ -1,9 +1,10 @@
 // `npm run bench:audit-cost`: what auditing costs a write. Two servers run side by side, one
 // with the audit plugin (LARDER_PLUGINS=audit) and one without (LARDER_PLUGINS=), each on a
 // fresh database of the PostgreSQL server (DATABASE_URL, or the local one; `--embedded` uses
-// embedded PostgreSQL instead). In interleaved rounds, in a rotating order, each does the same
-// uploads (twine's multipart POST /legacy/ of a small wheel) and API-token creations through
-// the web form. Prints medians and the ratio audited / not audited, paired by round
+// embedded PostgreSQL instead). In pairs, one server right after the other in alternating
+// order, both do the same uploads (twine's multipart POST /legacy/ of a small wheel) and
+// API-token creations through the web form. Prints medians and the ratio audited / not
+// audited, per pair and of the medians
 // (target: under 1.10). Prints figures; it does not pass or fail.
 // Usage: npm run bench:audit-cost [-- ROUNDS PER_ROUND] [--embedded]
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -129,37 +130,54 @@ try {
     const i = v.next++;
     return uploadFile(v.server.base, v.token, 'bench-pkg', `1.${i}`, wheels[i]);
   };
-  const timeIt = async (fn) => {
+  const timed = async (fn) => {
     const started = performance.now();
-    for (let i = 0; i < PER_ROUND; i++) await fn(i);
-    return (performance.now() - started) / PER_ROUND;
+    await fn();
+    return performance.now() - started;
   };
   // Warm-up: first project creation, plans, JIT.
   for (const v of variants) {
     for (let i = 0; i < 10; i++) await upload(v);
     for (let i = 0; i < 10; i++) await createToken(v.server, `warm-${i}`);
   }
+  // Pairs: the same operation on both servers back to back, the order alternating, so drift
+  // (the other work on the machine, GC) touches both sides of each pair alike.
+  const [on, off] = variants;
+  const pairs = { uploads: [], tokens: [] };
+  let n = 0;
   for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 ? [...variants].reverse() : variants;
-    for (const v of order) {
-      v.uploads.push(await timeIt(() => upload(v)));
-      v.tokens.push(await timeIt((i) => createToken(v.server, `r${round}-${i}`)));
+    for (const [key, op] of [
+      ['uploads', (v) => upload(v)],
+      ['tokens', (v) => createToken(v.server, `t${n++}`)],
+    ]) {
+      for (let i = 0; i < PER_ROUND; i++) {
+        const first = (round + i) % 2 ? on : off;
+        const second = first === on ? off : on;
+        const a = await timed(() => op(first));
+        const b = await timed(() => op(second));
+        const [msOn, msOff] = first === on ? [a, b] : [b, a];
+        on[key].push(msOn);
+        off[key].push(msOff);
+        pairs[key].push(msOn / msOff);
+      }
     }
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const [on, off] = variants;
   console.log(
-    `\n${ROUNDS} rounds x ${PER_ROUND} of each, interleaved; ${embedded ? 'embedded' : 'server'} PostgreSQL; medians of the rounds`,
+    `\n${ROUNDS} rounds x ${PER_ROUND} of each, in interleaved pairs; ${embedded ? 'embedded' : 'server'} PostgreSQL; medians of the rounds`,
   );
   for (const [what, key] of [
     ['upload (POST /legacy/, small wheel)', 'uploads'],
     ['API token created (web form)', 'tokens'],
   ]) {
-    const ratios = on[key].map((ms, i) => ms / off[key][i]);
+    const ratios = pairs[key];
+    const q = (p) => [...ratios].sort((a, b) => a - b)[Math.floor((ratios.length * p) / 100)];
     console.log(
       `${what.padEnd(36)} audited ${median(on[key]).toFixed(1).padStart(6)} ms   ` +
-        `not ${median(off[key]).toFixed(1).padStart(6)} ms   ratio ${median(ratios).toFixed(3)} ` +
-        `(rounds: ${ratios.map((r) => r.toFixed(2)).join(' ')})`,
+        `not ${median(off[key]).toFixed(1).padStart(6)} ms   ` +
+        `ratio of medians ${(median(on[key]) / median(off[key])).toFixed(3)}   ` +
+        `median of ${ratios.length} paired ratios ${median(ratios).toFixed(3)} ` +
+        `(quartiles ${q(25).toFixed(2)}–${q(75).toFixed(2)})`,
     );
   }
   if (!embedded) {

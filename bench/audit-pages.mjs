@@ -214,6 +214,8 @@ try {
   const rootCookie = await signIn(server.base, 'root');
   const day = (d) => new Date(Date.now() - d * 86_400_000).toISOString().slice(0, 10);
   const pages = [
+    // The floor: a signed-in page of the same layout that reads no audit event.
+    ['floor: account page, no audit query', '/manage/account/', benchCookie],
     ['account history, first page', '/manage/account/history/', benchCookie],
     [
       'account history, deep keyset page',
