@@ -131,13 +131,16 @@ export class AuditController {
     };
   }
 
-  /** An account by id, or by the username it acted under (the log knows its own actors). */
+  /**
+   * An account by id, or by the username it acted under (the log knows its own actors): the
+   * latest account of that name. `audit_events.id`: a bare `id` would be the `actor_id` alias.
+   */
   private async userId(user: string): Promise<string> {
     if (UUID.test(user)) return user;
     const rows: Array<{ id: string }> = await this.dataSource.query(
       `SELECT actor_id AS id FROM audit_events
         WHERE actor_name = $1 AND actor_id IS NOT NULL
-        ORDER BY id DESC LIMIT 1`,
+        ORDER BY audit_events.id DESC LIMIT 1`,
       [user],
     );
     // Nobody of that name: a filter that matches nothing.
