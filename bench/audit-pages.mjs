@@ -237,6 +237,7 @@ try {
     ['admin log, tag', '/admin/audit/?tag=account:password:change', rootCookie],
     ['admin log, actor', '/admin/audit/?actor=user42', rootCookie],
     ['admin log, user (account)', '/admin/audit/?user=user42', rootCookie],
+    ['admin log, user (the busy account)', '/admin/audit/?user=bench', rootCookie],
     ['admin log, project', '/admin/audit/?project=project-7', rootCookie],
     ['admin log, ip CIDR /24', '/admin/audit/?ip=192.0.2.0/24', rootCookie],
     ['admin log, ip single', '/admin/audit/?ip=10.1.2.3', rootCookie],
@@ -251,7 +252,9 @@ try {
   ];
   console.log(`\n${REQUESTS} sequential requests per page, after 5 to warm up\n`);
   const results = [];
-  for (const [label, path, cookie] of pages) {
+  // BENCH_ONLY=<regex> measures only the pages whose label matches.
+  const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : null;
+  for (const [label, path, cookie] of pages.filter(([l]) => !only || only.test(l))) {
     t0 = performance.now();
     const r = await measure(server.port, path, cookie, REQUESTS);
     results.push({ label, ...r });
