@@ -178,8 +178,8 @@ export class AuditController {
       hiddenTags: this.renderer.hiddenFrom(audience),
     };
     const found = await findEvents(this.dataSource.manager, filter, {
-      before: query.before,
-      after: query.before ? undefined : query.after,
+      before: query.before || undefined,
+      after: query.before ? undefined : query.after || undefined,
       size: PAGE_SIZE,
     });
     const live = await liveNames(this.dataSource.manager, found.events);

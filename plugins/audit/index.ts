@@ -9,6 +9,7 @@ import { AuditEvents1795700000000 } from './migrations/1795700000000-AuditEvents
 import { AuditChain1795800000000 } from './migrations/1795800000000-AuditChain.js';
 import { AuditStreams1795900000000 } from './migrations/1795900000000-AuditStreams.js';
 import { AuditOutboxEntry, AuditStreamDestination } from './streams/stream.entities.js';
+import { AuditDailyCounts1796000000000 } from './migrations/1796000000000-AuditDailyCounts.js';
 
 /**
  * The audit plugin (DESIGN.md §8): records every sensitive action in `audit_events` and shows
@@ -21,7 +22,12 @@ export default definePlugin({
   description: 'Records every sensitive action and shows it as Security history and Audit log',
   module: AuditModule,
   entities: [AuditEvent, AuditCheckpoint, AuditVerifyRun, AuditStreamDestination, AuditOutboxEntry],
-  migrations: [AuditEvents1795700000000, AuditChain1795800000000, AuditStreams1795900000000],
+  migrations: [
+    AuditEvents1795700000000,
+    AuditChain1795800000000,
+    AuditStreams1795900000000,
+    AuditDailyCounts1796000000000,
+  ],
   options: AuditOptions,
   commands: auditCommands,
   tabs: [

@@ -1,0 +1,200 @@
+// `npm run bench:audit-cost`: what auditing costs a write. Two servers run side by side, one
+// with the audit plugin (LARDER_PLUGINS=audit) and one without (LARDER_PLUGINS=), each on a
+// fresh database of the PostgreSQL server (DATABASE_URL, or the local one; `--embedded` uses
+// embedded PostgreSQL instead). In pairs, one server right after the other in alternating
+// order, both do the same uploads (twine's multipart POST /legacy/ of a small wheel) and
+// API-token creations through the web form. Prints medians and the ratio audited / not
+// audited, per pair and of the medians
+// (target: under 1.10). Prints figures; it does not pass or fail.
+// Usage: npm run bench:audit-cost [-- ROUNDS PER_ROUND] [--embedded]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { ensureBuild } from '../scripts/ensure-build.mjs';
+import { distributions, seedAccount, startServer, uploadFile } from './lib.mjs';
+
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const embedded = process.argv.includes('--embedded');
+const ROUNDS = Number(args[0] ?? 7);
+const PER_ROUND = Number(args[1] ?? 20);
+const PASSWORD = 'Loaf-of-rye-9731!'; // seedAccount's
+ensureBuild();
+
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+
+/** Signs `bench` in through the form: the session's cookies and its CSRF token. */
+async function signIn(base) {
+  const jar = new Map();
+  const keep = (res) => {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const at = pair.indexOf('=');
+      jar.set(pair.slice(0, at), pair.slice(at + 1));
+    }
+  };
+  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  const csrfOf = (html) => /name="csrf_token" value="([0-9a-f]+)"/.exec(html)[1];
+  const page = await fetch(`${base}/account/login/`);
+  keep(page);
+  const res = await fetch(`${base}/account/login/`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: cookie() },
+    body: new URLSearchParams({
+      username: 'bench',
+      password: PASSWORD,
+      csrf_token: csrfOf(await page.text()),
+    }),
+  });
+  if (res.status !== 303) throw new Error(`sign-in: ${res.status}`);
+  keep(res);
+  const tokens = await fetch(`${base}/manage/account/token/`, { headers: { Cookie: cookie() } });
+  return { cookie: cookie(), csrf: csrfOf(await tokens.text()) };
+}
+
+async function createToken(server, name) {
+  const res = await fetch(`${server.base}/manage/account/token/`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/x-www-form-urlencoded',
+      Cookie: server.session.cookie,
+    },
+    // The password too: a long run outlives the "recently signed in" window.
+    body: new URLSearchParams({
+      csrf_token: server.session.csrf,
+      name,
+      scope: 'account',
+      confirm_password: PASSWORD,
+    }),
+  });
+  if (res.status !== 200) throw new Error(`token ${name}: ${res.status}`);
+  await res.arrayBuffer();
+}
+
+async function databases() {
+  if (embedded) {
+    const dirs = [0, 1].map(() => mkdtempSync(join(tmpdir(), 'larder-bench-audit-cost-')));
+    return {
+      envs: dirs.map((dir) => ({ LARDER_DATA_DIR: dir })),
+      async drop() {
+        for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  const names = ['on', 'off'].map((v) => `larder_bench_audit_cost_${v}_${process.pid}`);
+  const dirs = names.map(() => mkdtempSync(join(tmpdir(), 'larder-bench-audit-cost-')));
+  const envs = [];
+  for (const [i, name] of names.entries()) {
+    await admin.query(`CREATE DATABASE ${name}`);
+    const url = new URL(serverUrl);
+    url.pathname = `/${name}`;
+    envs.push({ DATABASE_URL: url.toString(), LARDER_DATA_DIR: dirs[i] });
+  }
+  return {
+    envs,
+    async drop() {
+      for (const name of names) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const dbs = await databases();
+const variants = [
+  { label: 'audit plugin loaded', env: { ...dbs.envs[0], LARDER_PLUGINS: 'audit' } },
+  { label: 'no plugins', env: { ...dbs.envs[1], LARDER_PLUGINS: '' } },
+];
+try {
+  console.log(`load average at start: ${load()} on ${cpus().length} CPUs`);
+  // The wheels, built before any timing: version i of bench-pkg for both servers.
+  const total = 10 + ROUNDS * PER_ROUND;
+  const wheels = [];
+  for (let i = 0; i < total; i++) wheels.push((await distributions('bench-pkg', `1.${i}`))[0]);
+  for (const v of variants) {
+    v.token = seedAccount(v.env);
+    v.server = await startServer(v.env);
+    v.server.session = await signIn(v.server.base);
+    v.next = 0;
+    v.uploads = [];
+    v.tokens = [];
+  }
+  const upload = (v) => {
+    const i = v.next++;
+    return uploadFile(v.server.base, v.token, 'bench-pkg', `1.${i}`, wheels[i]);
+  };
+  const timed = async (fn) => {
+    const started = performance.now();
+    await fn();
+    return performance.now() - started;
+  };
+  // Warm-up: first project creation, plans, JIT.
+  for (const v of variants) {
+    for (let i = 0; i < 10; i++) await upload(v);
+    for (let i = 0; i < 10; i++) await createToken(v.server, `warm-${i}`);
+  }
+  // Pairs: the same operation on both servers back to back, the order alternating, so drift
+  // (the other work on the machine, GC) touches both sides of each pair alike.
+  const [on, off] = variants;
+  const pairs = { uploads: [], tokens: [] };
+  let n = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [key, op] of [
+      ['uploads', (v) => upload(v)],
+      ['tokens', (v) => createToken(v.server, `t${n++}`)],
+    ]) {
+      for (let i = 0; i < PER_ROUND; i++) {
+        const first = (round + i) % 2 ? on : off;
+        const second = first === on ? off : on;
+        const a = await timed(() => op(first));
+        const b = await timed(() => op(second));
+        const [msOn, msOff] = first === on ? [a, b] : [b, a];
+        on[key].push(msOn);
+        off[key].push(msOff);
+        pairs[key].push(msOn / msOff);
+      }
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  console.log(
+    `\n${ROUNDS} rounds x ${PER_ROUND} of each, in interleaved pairs; ${embedded ? 'embedded' : 'server'} PostgreSQL; medians of the rounds`,
+  );
+  for (const [what, key] of [
+    ['upload (POST /legacy/, small wheel)', 'uploads'],
+    ['API token created (web form)', 'tokens'],
+  ]) {
+    const ratios = pairs[key];
+    const q = (p) => [...ratios].sort((a, b) => a - b)[Math.floor((ratios.length * p) / 100)];
+    console.log(
+      `${what.padEnd(36)} audited ${median(on[key]).toFixed(1).padStart(6)} ms   ` +
+        `not ${median(off[key]).toFixed(1).padStart(6)} ms   ` +
+        `ratio of medians ${(median(on[key]) / median(off[key])).toFixed(3)}   ` +
+        `median of ${ratios.length} paired ratios ${median(ratios).toFixed(3)} ` +
+        `(quartiles ${q(25).toFixed(2)}–${q(75).toFixed(2)})`,
+    );
+  }
+  if (!embedded) {
+    // What the audited server recorded: every upload and token must be there.
+    const db = new pg.Client({ connectionString: on.env.DATABASE_URL });
+    await db.connect();
+    const { rows } = await db.query(
+      `SELECT tag, count(*)::int AS n FROM audit_events
+        WHERE tag IN ('file:add', 'account:api_token:added') GROUP BY tag ORDER BY tag`,
+    );
+    await db.end();
+    console.log(
+      `audit_events of the audited server: ${rows.map((r) => `${r.tag} ${r.n}`).join(', ')}`,
+    );
+  }
+  console.log(`load average at end: ${load()} on ${cpus().length} CPUs`);
+} finally {
+  for (const v of variants) await v.server?.stop();
+  await dbs.drop();
+}
