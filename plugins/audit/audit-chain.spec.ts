@@ -73,7 +73,10 @@ describe('the audit hash chain', () => {
       columns.map((c) => (c === 'additional' ? JSON.stringify(row[c]) : row[c])),
     );
   }
-  const ok = async () => expect((await verifier.verify()).problem).toBeUndefined();
+  // Small batches: every walk crosses several read-ahead ranges, as a large log does.
+  const verify = (options: Parameters<AuditVerifier['verify']>[0] = {}) =>
+    verifier.verify({ batchSize: 4, ...options });
+  const ok = async () => expect((await verify()).problem).toBeUndefined();
 
   it('prunes old events and hashes old IPs, leaving a chain that verifies and an IP filter that matches', async () => {
     await write(3, { ip: '203.0.113.50', daysAgo: 45 }); // past both retentions
@@ -118,7 +121,7 @@ describe('the audit hash chain', () => {
       `SELECT nextval(pg_get_serial_sequence('audit_events', 'id'))::text AS "gapId"`,
     );
     await write(4, { ip: '2001:DB8:0:0::1' });
-    const result = await verifier.verify();
+    const result = await verify();
     expect(result.problem).toBeUndefined();
     expect(result.ok).toBe(true);
     const rows = await q(
@@ -166,7 +169,7 @@ describe('the audit hash chain', () => {
       key_fingerprint: t.app.get(AuditSigner).fingerprint,
     });
     expect(BigInt(event.id)).toBe(BigInt(written.headId) + 1n);
-    const result = await verifier.verify();
+    const result = await verify();
     expect(result.problem).toBeUndefined();
     expect(result.checkpoints).toBe(2); // the prune's anchor and this one
   }, 60_000);
@@ -178,7 +181,7 @@ describe('the audit hash chain', () => {
     await q(`UPDATE audit_events SET additional = '{"reason":"nothing to see"}' WHERE id = $1`, [
       victim.id,
     ]);
-    let result = await verifier.verify();
+    let result = await verify();
     expect(result.problem).toMatchObject({ kind: 'edited', rowId: victim.id });
     expect(result.problem!.message).toContain(`row ${victim.id} was edited`);
     await q('UPDATE audit_events SET additional = $1::jsonb WHERE id = $2', [
@@ -187,7 +190,7 @@ describe('the audit hash chain', () => {
     ]);
     await ok();
     await q(`UPDATE audit_events SET ip = '192.0.2.1' WHERE id = $1`, [victim.id]);
-    result = await verifier.verify();
+    result = await verify();
     expect(result.problem).toMatchObject({ kind: 'edited', rowId: victim.id });
     expect(result.problem!.message).toContain('IP');
     await q('UPDATE audit_events SET ip = $1 WHERE id = $2', [victim.ip, victim.id]);
@@ -199,7 +202,7 @@ describe('the audit hash chain', () => {
     const [victim, after] = [all[2], all[3]];
     const [saved] = await q('SELECT * FROM audit_events WHERE id = $1', [victim]);
     await q('DELETE FROM audit_events WHERE id = $1', [victim]);
-    const result = await verifier.verify();
+    const result = await verify();
     expect(result.problem).toMatchObject({ kind: 'deleted', rowId: victim });
     expect(result.problem!.message).toContain(`row ${after} does not link to row ${all[1]}`);
     await restore(saved);
@@ -217,11 +220,11 @@ describe('the audit hash chain', () => {
       prev_hash: previous.hash,
       hash: rowHash(previous.hash!, forged),
     });
-    let result = await verifier.verify();
+    let result = await verify();
     expect(result.problem).toMatchObject({ kind: 'inserted', rowId: gapId });
     await q('DELETE FROM audit_events WHERE id = $1', [gapId]);
     await restore({ ...copy, id: gapId, prev_hash: null, hash: null });
-    result = await verifier.verify();
+    result = await verify();
     expect(result.problem).toMatchObject({ kind: 'inserted', rowId: gapId });
     await q('DELETE FROM audit_events WHERE id = $1', [gapId]);
     await ok();
@@ -240,7 +243,7 @@ describe('the audit hash chain', () => {
       await restore({ ...rowB, id: a });
     };
     await swap();
-    const result = await verifier.verify();
+    const result = await verify();
     expect(result.problem).toMatchObject({ kind: 'reordered', rowId: a });
     expect(result.problem!.message).toContain(`rows ${a} and ${b} were reordered`);
     await swap();
@@ -267,7 +270,7 @@ describe('the audit hash chain', () => {
         [JSON.stringify(row.additional), prevHash, prev, row.id],
       );
     }
-    const result = await verifier.verify();
+    const result = await verify();
     expect(result.problem).toMatchObject({
       kind: 'checkpoint',
       checkpointId: checkpoint.id,
@@ -290,7 +293,7 @@ describe('the audit hash chain', () => {
       checkpoint!.headId,
     ]);
     await q('DELETE FROM audit_events WHERE id >= $1', [checkpoint!.headId]);
-    const result = await verifier.verify();
+    const result = await verify();
     expect(result.problem).toMatchObject({ kind: 'truncated', checkpointId: checkpoint!.id });
     for (const row of tail) await restore(row);
     await ok();
@@ -304,7 +307,7 @@ describe('the audit hash chain', () => {
     await q('UPDATE audit_checkpoints SET id = -1 WHERE id = $1', [cp1.id]);
     await q('UPDATE audit_checkpoints SET id = $1 WHERE id = $2', [cp1.id, cp2.id]);
     await q('UPDATE audit_checkpoints SET id = $1 WHERE id = -1', [cp2.id]);
-    let result = await verifier.verify();
+    let result = await verify();
     expect(result.problem).toMatchObject({ kind: 'checkpoint' });
     expect(result.problem!.message).toMatch(/checkpoint \d+ has a bad signature/);
     await q('UPDATE audit_checkpoints SET id = -1 WHERE id = $1', [cp1.id]);
@@ -313,7 +316,7 @@ describe('the audit hash chain', () => {
     await ok();
     // A checkpoint moved to another row, keeping its signature.
     await q('UPDATE audit_checkpoints SET head_id = head_id - 1 WHERE id = $1', [cp2.id]);
-    result = await verifier.verify();
+    result = await verify();
     expect(result.problem).toMatchObject({ kind: 'checkpoint', checkpointId: cp2.id });
     await q('UPDATE audit_checkpoints SET head_id = $1 WHERE id = $2', [cp2.head_id, cp2.id]);
     await ok();
@@ -321,7 +324,7 @@ describe('the audit hash chain', () => {
 
   it('starts at --from, trusting the link before it', async () => {
     const all = await ids();
-    const result = await verifier.verify({ fromId: all[5] });
+    const result = await verify({ fromId: all[5] });
     expect(result.problem).toBeUndefined();
     expect(result.firstId).toBe(all[5]);
     expect(result.rows).toBe(all.length - 5);
@@ -334,7 +337,7 @@ describe('the audit hash chain', () => {
     const [copy] = await q('SELECT * FROM audit_events WHERE id = $1', [first]);
     await restore({ ...copy, id: '1', prev_hash: null, hash: null });
     await restore({ ...copy, id: '2', prev_hash: null, hash: null });
-    const result = await verifier.verify();
+    const result = await verify();
     expect(result.problem).toBeUndefined();
     expect(result.unchained).toBe(2);
     expect(result.firstId).toBe(first);

@@ -41,6 +41,9 @@ export interface ChainRow extends ChainFields {
   hash: Buffer | null;
 }
 
+/** Batches read ahead while one is hashed. */
+const READ_AHEAD = 3;
+
 /** The hashed fields, plus IP and hashes, as the walk reads them. */
 export const CHAIN_SELECT = `SELECT id::text AS id, ${OCCURRED_AT_SQL} AS "occurredAt", tag,
   actor_id AS "actorId", actor_name AS "actorName", actor_kind AS "actorKind",
@@ -105,7 +108,7 @@ export class AuditVerifier {
     let prevPrevHash: Buffer | undefined;
     let expected: Buffer | undefined;
     let pending: ChainRow | undefined;
-    let cursor = options.fromId ? (BigInt(options.fromId) - 1n).toString() : '0';
+    const cursor = options.fromId ? (BigInt(options.fromId) - 1n).toString() : '0';
 
     const step = (row: ChainRow, next: ChainRow | undefined): ChainProblem | undefined => {
       if (expected === undefined) {
@@ -156,26 +159,16 @@ export class AuditVerifier {
       return undefined;
     };
 
-    const fetch = (after: string): Promise<ChainRow[]> =>
-      this.dataSource.query(`${CHAIN_SELECT} WHERE id > $1 ORDER BY audit_events.id LIMIT $2`, [
-        after,
-        batchSize,
-      ]);
-    // The next batch is read while this one is hashed: the database and Node work side by side.
-    let upcoming: Promise<ChainRow[]> | undefined = fetch(cursor);
-    while (upcoming) {
-      const batch = await upcoming;
-      upcoming = undefined;
-      if (batch.length === batchSize) {
-        cursor = batch[batch.length - 1].id;
-        upcoming = fetch(cursor);
-        // Handled if the walk stops early; the next loop awaits it otherwise.
-        upcoming.catch(() => undefined);
-      }
+    const read = (sql: string, params: string[]): Promise<ChainRow[]> => {
+      const rows: Promise<ChainRow[]> = this.dataSource.query(sql, params);
+      rows.catch(() => undefined); // handled when awaited; the walk may stop before
+      return rows;
+    };
+    const walk = (batch: ChainRow[]): ChainProblem | undefined => {
       for (const row of batch) {
         if (pending) {
           const problem = step(pending, row);
-          if (problem) return finish(problem);
+          if (problem) return problem;
         }
         pending = row;
       }
@@ -187,6 +180,45 @@ export class AuditVerifier {
           maxId: range.max ?? batch[batch.length - 1].id,
         });
       }
+      return undefined;
+    };
+
+    // Up to the last id at the start, the walk reads id ranges rather than keyset pages, so
+    // several are read at once (on a server, by several backends) while Node hashes; ids are
+    // dense but for rolled-back transactions, and a pruned prefix is skipped.
+    const max = range.max === null ? 0n : BigInt(range.max);
+    let next = BigInt(cursor);
+    if (range.min !== null && BigInt(range.min) - 1n > next) next = BigInt(range.min) - 1n;
+    const reads: Array<Promise<ChainRow[]>> = [];
+    const readAhead = () => {
+      while (reads.length < READ_AHEAD && next < max) {
+        const from = next;
+        next = from + BigInt(batchSize) < max ? from + BigInt(batchSize) : max;
+        reads.push(
+          read(`${CHAIN_SELECT} WHERE id > $1 AND id <= $2 ORDER BY audit_events.id`, [
+            from.toString(),
+            next.toString(),
+          ]),
+        );
+      }
+    };
+    readAhead();
+    while (reads.length > 0) {
+      const batch = await reads.shift()!;
+      readAhead();
+      const problem = walk(batch);
+      if (problem) return finish(problem);
+    }
+    // Rows appended while the walk ran: keyset pages to the end.
+    for (let after = next.toString(); ;) {
+      const batch = await read(`${CHAIN_SELECT} WHERE id > $1 ORDER BY audit_events.id LIMIT $2`, [
+        after,
+        String(batchSize),
+      ]);
+      const problem = walk(batch);
+      if (problem) return finish(problem);
+      if (batch.length < batchSize) break;
+      after = batch[batch.length - 1].id;
     }
     if (pending) {
       const problem = step(pending, undefined);
