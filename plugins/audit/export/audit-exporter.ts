@@ -72,8 +72,12 @@ export class AuditExporter {
         highWaterMark: 1,
       },
     );
+    let complete = false;
     try {
-      await pipeline(source, out, { end: options.end ?? true });
+      // `out` is ended only once the export is recorded, so whoever reads it to the end can
+      // count on the event being there.
+      await pipeline(source, out, { end: false });
+      complete = true;
     } catch (error) {
       // The browser or the pipe went away: nothing to answer, but the export still happened.
       if ((error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;
@@ -83,6 +87,9 @@ export class AuditExporter {
         plugin: 'audit',
         additional: { format, filters, rows },
       });
+    }
+    if (complete && (options.end ?? true)) {
+      await new Promise<void>((resolve) => out.end(resolve));
     }
     return rows;
   }
