@@ -239,7 +239,11 @@ export class UploadService {
     manager: EntityManager = this.dataSource.manager,
   ): Promise<boolean> {
     const { filename } = checked;
-    const existing = await manager.findOneBy(ReleaseFile, { filename });
+    // The registry first: a concurrent upload commits its registry row and its file together,
+    // so once the registry shows the name the file does too. Read the other way round, a commit
+    // landing between the two reads looked like a deleted file's name.
+    const registered = await manager.existsBy(FilenameRegistry, { filename });
+    const existing = registered ? await manager.findOneBy(ReleaseFile, { filename }) : null;
     if (existing) {
       if (
         existing.sha256 === blob.digests.sha256 &&
@@ -249,7 +253,7 @@ export class UploadService {
       }
       throw this.fileExists(filename, blob);
     }
-    if (await manager.existsBy(FilenameRegistry, { filename })) {
+    if (registered) {
       throw new UploadError(
         `This filename was previously used by a file that has since been deleted. Use a different version. See ${HELP}/#file-name-reuse for more information.`,
         400,
