@@ -17,7 +17,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const transactions = Number(process.argv[2] ?? 4000);
 const verifyEvents = Number(process.argv[3] ?? 1_000_000);
 ensureBuild();
-const { insertEvents } = await import(join(root, 'dist/plugins/audit/audit.queries.js'));
+const { awaitDurable, insertEvents } = await import(join(root, 'dist/plugins/audit/audit.queries.js'));
 const { ipKey } = await import(join(root, 'dist/plugins/audit/chain/canonical.js'));
 
 const server = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -116,6 +116,8 @@ async function run(writers, chained) {
           if (chained) await insertEvents(managerOf(client), [row(i)]);
           else await plainInsert(client, row(i));
           await client.query('COMMIT');
+          // As the app does after an audited commit (docs/audit.md, "Durability").
+          if (chained) await awaitDurable(managerOf(client));
         }
       } finally {
         client.release();

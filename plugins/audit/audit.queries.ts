@@ -37,16 +37,33 @@ const COLUMNS = [
  * Takes the audit write lock, then reads the chain's head (the genesis for the first row ever)
  * and draws `count` ids: one round trip, through `audit_chain_claim` (migration
  * AuditChain1795800000000), whose second statement sees every row committed before the lock.
+ *
+ * The same round trip sets `synchronous_commit = off` for the rest of the transaction: its
+ * COMMIT then releases the write lock as soon as the commit record is in the WAL, without
+ * waiting for the disk, so the next writer need not wait for this one's flush. The caller
+ * must call {@link awaitDurable} after COMMIT before it answers anyone (docs/audit.md).
  */
 async function claim(
   manager: EntityManager,
   count: number,
 ): Promise<{ head: Buffer; ids: string[] }> {
   const [row]: Array<{ head: Buffer | null; ids: string[] }> = await manager.query(
-    'SELECT head, ids FROM audit_chain_claim($1, $2)',
+    `SELECT head, ids, set_config('synchronous_commit', 'off', true)
+       FROM audit_chain_claim($1, $2)`,
     [count, AUDIT_WRITE_LOCK],
   );
   return { head: row.head ?? GENESIS, ids: row.ids };
+}
+
+/**
+ * Waits until everything committed so far on this connection is on disk (and, with synchronous
+ * replication, on the standbys the server's `synchronous_commit` names): a transaction of its
+ * own that writes one WAL record and commits synchronously flushes the WAL up to its end, which
+ * lies past every earlier commit. Run after an audited COMMIT (see {@link claim}): the write
+ * lock is free by then, so concurrent writers share their flushes as unchained commits do.
+ */
+export async function awaitDurable(manager: EntityManager): Promise<void> {
+  await manager.query(`SELECT pg_logical_emit_message(true, 'larder.audit', '')`);
 }
 
 /**

@@ -150,6 +150,11 @@ export class AuditSubscriber implements EntitySubscriberInterface, OnModuleInit,
     await this.writer.flush(runner);
   }
 
+  async afterTransactionCommit(event: TransactionCommitEvent): Promise<void> {
+    const depth = (event.queryRunner as unknown as { transactionDepth: number }).transactionDepth;
+    if (depth === 0) await this.writer.afterCommit(event.queryRunner);
+  }
+
   afterTransactionRollback(event: TransactionRollbackEvent): void {
     const runner = event.queryRunner;
     const depth = (runner as unknown as { transactionDepth: number }).transactionDepth;

@@ -12,7 +12,7 @@ import {
   type Logger,
   type RequestContext,
 } from '../../src/plugin-api/index.js';
-import { insertEvents } from './audit.queries.js';
+import { awaitDurable, insertEvents } from './audit.queries.js';
 import { ipKey } from './chain/canonical.js';
 import { enqueueForStreams } from './streams/stream.queries.js';
 
@@ -65,6 +65,8 @@ const NO_CONTEXT = 'no-request-context';
 @Injectable()
 export class AuditWriter implements AuditSink, OnModuleDestroy {
   private readonly queued = new WeakMap<QueryRunner, Array<{ row: AuditRow; depth: number }>>();
+  /** Transactions that inserted events, hence commit asynchronously: see {@link afterCommit}. */
+  private readonly asyncCommits = new WeakSet<QueryRunner>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly streamListeners = new Set<() => void>();
 
@@ -133,16 +135,40 @@ export class AuditWriter implements AuditSink, OnModuleDestroy {
    * `audit_events` goes through here, so every event streams. Returns the new ids in order.
    */
   async insertNow(manager: EntityManager, rows: AuditRow[]): Promise<string[]> {
+    const runner = manager.queryRunner;
+    if (!runner?.isTransactionActive) {
+      // The write lock is transaction-scoped: outside a transaction it would be gone before
+      // the INSERT. On the caller's own connection when it holds one (the embedded database
+      // has a single connection).
+      const write = (tx: EntityManager) => this.insertNow(tx, rows);
+      return runner && !runner.isReleased
+        ? runner.manager.transaction(write)
+        : this.dataSource.transaction(write);
+    }
     const inserted = await insertEvents(manager, rows);
+    // The claim made this transaction's COMMIT asynchronous; `afterCommit` waits for the disk.
+    this.asyncCommits.add(runner);
     if ((await enqueueForStreams(manager, inserted)) > 0) {
       for (const listener of this.streamListeners) listener();
     }
     return inserted.map((row) => row.id);
   }
 
+  /**
+   * Called after COMMIT of the outermost transaction: when it inserted events (so committed
+   * asynchronously, see `claim` in audit.queries.ts), waits until the commit is on disk, so no
+   * request is answered before its change and its events are durable. A failure here reaches
+   * the caller like a failed COMMIT would: whether the change survived is unknown.
+   */
+  async afterCommit(runner: QueryRunner): Promise<void> {
+    if (!this.asyncCommits.delete(runner)) return;
+    await awaitDurable(runner.manager);
+  }
+
   /** A rollback drops what was queued inside the rolled-back (sub)transaction. */
   discard(runner: QueryRunner): void {
     const depth = (runner as unknown as { transactionDepth: number }).transactionDepth;
+    if (depth === 0) this.asyncCommits.delete(runner);
     const list = this.queued.get(runner);
     if (!list) return;
     // `depth` is already the level rolled back to: what was queued deeper is gone.
