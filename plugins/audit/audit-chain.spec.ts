@@ -343,4 +343,57 @@ describe('the audit hash chain', () => {
     expect(result.firstId).toBe(first);
     await q('DELETE FROM audit_events WHERE id IN (1, 2)');
   }, 60_000);
+
+  it('commits audited transactions without waiting for the disk under the lock, and waits after', async () => {
+    const context = testContext({ kind: 'system', name: 'test:chain' });
+    const inside = await t.dataSource.transaction(async (tx) => {
+      await writer.insertNow(tx, [writer.build({ tag: 'admin:user:disable', plugin: 'core' }, context)]);
+      const [{ synchronous_commit: mode }] = await tx.query('SHOW synchronous_commit');
+      const [{ lsn }] = await tx.query('SELECT pg_current_wal_insert_lsn()::text AS lsn');
+      return { mode, lsn };
+    });
+    // Only the audited transaction committed asynchronously…
+    expect(inside.mode).toBe('off');
+    expect((await q('SHOW synchronous_commit'))[0].synchronous_commit).toBe('on');
+    // …and by the time it returned, everything it wrote was flushed (AuditWriter.afterCommit).
+    const [{ flushed }] = await q(
+      'SELECT pg_current_wal_flush_lsn() >= $1::pg_lsn AS flushed',
+      [inside.lsn],
+    );
+    expect(flushed).toBe(true);
+    await ok();
+  }, 60_000);
+
+  it('never lets occurred_at go back along the chain, so date ranges are id ranges', async () => {
+    await write(2);
+    await write(1, { daysAgo: 3 }); // a late commit, or a node whose clock is behind
+    const rows: Array<{ at: string }> = await q(
+      `SELECT occurred_at::text AS at FROM audit_events ORDER BY audit_events.id DESC LIMIT 3`,
+    );
+    expect(rows[0].at).toBe(rows[1].at);
+    expect(rows[1].at).toBe(rows[2].at);
+    await ok();
+    const admin = await createUser(t, { admin: true });
+    const { agent } = await login(t, admin);
+    // The three share one time: a range starting at it holds all of them, one ending at it none.
+    const [{ at }] = await q(
+      `SELECT to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at
+         FROM audit_events WHERE tag = 'admin:user:disable' ORDER BY audit_events.id DESC LIMIT 1`,
+    );
+    const since = await agent
+      .get(`/admin/audit/?tag=admin:user:disable&since=${encodeURIComponent(at)}`)
+      .expect(200);
+    expect(since.text.match(/class="audit-summary"/g)).toHaveLength(3);
+    const until = await agent
+      .get(`/admin/audit/?tag=admin:user:disable&until=${encodeURIComponent(at)}`)
+      .expect(200);
+    const before = await q(
+      `SELECT count(*)::int AS n FROM audit_events
+        WHERE tag = 'admin:user:disable' AND occurred_at < $1`,
+      [at],
+    );
+    expect((until.text.match(/class="audit-summary"/g) ?? []).length).toBe(
+      Math.min(25, before[0].n),
+    );
+  }, 60_000);
 });

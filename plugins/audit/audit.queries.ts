@@ -46,13 +46,14 @@ const COLUMNS = [
 async function claim(
   manager: EntityManager,
   count: number,
-): Promise<{ head: Buffer; ids: string[] }> {
-  const [row]: Array<{ head: Buffer | null; ids: string[] }> = await manager.query(
-    `SELECT head, ids, set_config('synchronous_commit', 'off', true)
-       FROM audit_chain_claim($1, $2)`,
-    [count, AUDIT_WRITE_LOCK],
-  );
-  return { head: row.head ?? GENESIS, ids: row.ids };
+): Promise<{ head: Buffer; headAt: string | null; ids: string[] }> {
+  const [row]: Array<{ head: Buffer | null; head_at: string | null; ids: string[] }> =
+    await manager.query(
+      `SELECT head, head_at, ids, set_config('synchronous_commit', 'off', true)
+         FROM audit_chain_claim($1, $2)`,
+      [count, AUDIT_WRITE_LOCK],
+    );
+  return { head: row.head ?? GENESIS, headAt: row.head_at, ids: row.ids };
 }
 
 /**
@@ -72,28 +73,37 @@ export async function awaitDurable(manager: EntityManager): Promise<void> {
  * inserted in one statement. Ids are drawn from the sequence first because the hash covers
  * them; the lock makes them follow commit order. Returns the new ids and tags, in order (the
  * streaming outbox queues them in the same transaction).
+ *
+ * `occurred_at` never decreases along `id`: an event stamped earlier than the head (another
+ * node's clock, a transaction that committed late) takes the head's time. Date ranges are
+ * then id ranges ({@link where}), which every view walks on the primary key.
  */
 export async function insertEvents(
   manager: EntityManager,
   rows: AuditRow[],
 ): Promise<Array<{ id: string; tag: string }>> {
   if (rows.length === 0) return [];
-  const { head, ids } = await claim(manager, rows.length);
+  const { head, headAt, ids } = await claim(manager, rows.length);
   let prev = head;
+  // The fixed-width ISO form orders as text as it does in time.
+  let floor = headAt ?? '';
   const params: unknown[] = [];
   const values = rows.map((row, index) => {
     const id = ids[index];
+    const stamped = isoMicros(row.occurredAt);
+    const occurredAt = stamped > floor ? stamped : floor;
+    floor = occurredAt;
     const additional = JSON.stringify(row.additional);
     // Hash what jsonb gives back: the JSON round trip drops `undefined`, turns dates to text.
     const hash = rowHash(prev, {
       ...row,
       id,
-      occurredAt: isoMicros(row.occurredAt),
+      occurredAt,
       additional: JSON.parse(additional),
     });
     const cells = [
       id,
-      row.occurredAt,
+      occurredAt,
       row.tag,
       row.actorId,
       row.actorName,
@@ -118,6 +128,7 @@ export async function insertEvents(
       params.push(cell);
       return `$${params.length}`;
     });
+    placeholders[1] += '::timestamptz';
     placeholders[12] += '::inet';
     placeholders[16] += '::jsonb';
     return `(${placeholders.join(', ')})`;
@@ -171,6 +182,10 @@ export interface EventFilter {
   since?: Date;
   /** Exclusive. */
   until?: Date;
+  /** The date range as ids (set by `idRange` from `since` and `until`; inclusive). */
+  fromId?: string;
+  /** Exclusive. */
+  belowId?: string;
   /** `key=value`: containment (GIN IDX_audit_events_additional); otherwise text search. */
   q?: string;
   /** Any of these (each ANDed inside): the API's "your account's or your projects' events". */
@@ -184,6 +199,41 @@ export interface Page {
   before?: string;
   size: number;
 }
+
+/** The id of the first event stamped at or after the time `sql` gives (NULL if none is). */
+const firstIdAt = (sql: string) =>
+  `(SELECT f.id::text FROM audit_events f WHERE f.occurred_at >= ${sql}
+     ORDER BY f.occurred_at, f.id LIMIT 1)`;
+
+/**
+ * The filter with its date range as an id range (`fromId`, `belowId`). `occurred_at` never
+ * decreases along `id` (insertEvents), so the events at or after a time are those from the
+ * first one stamped at or after it: two probes of IDX_audit_events_occurred_at. Resolved in
+ * a query of its own so that the list and chart queries are planned with the bounds as
+ * constants: the planner then sees how few rows the range holds, and walks the primary key
+ * or a filter's (…, id) index within it instead of scanning by time.
+ */
+async function idRange(manager: EntityManager, filter: EventFilter): Promise<EventFilter> {
+  if (!filter.since && !filter.until) return filter;
+  const params: unknown[] = [];
+  const bound = (date: Date | undefined) => {
+    if (!date) return 'NULL';
+    params.push(date);
+    return firstIdAt(`$${params.length}::timestamptz`);
+  };
+  const [row]: Array<{ from: string | null; below: string | null }> = await manager.query(
+    `SELECT ${bound(filter.since)} AS "from", ${bound(filter.until)} AS "below"`,
+    params,
+  );
+  const resolved = { ...filter };
+  // Nothing stamped at or after `since`: an empty range.
+  if (filter.since) resolved.fromId = row.from ?? EMPTY_FROM;
+  if (filter.until && row.below !== null) resolved.belowId = row.below;
+  return resolved;
+}
+
+/** A `fromId` above every id: no event matches. */
+const EMPTY_FROM = '9223372036854775807';
 
 function where(filter: EventFilter, params: unknown[]): string[] {
   const add = (value: unknown) => {
@@ -199,8 +249,9 @@ function where(filter: EventFilter, params: unknown[]): string[] {
   if (filter.projectName) clauses.push(`project_name = ${add(filter.projectName)}`);
   if (filter.ipHash) clauses.push(`ip_hash = ${add(filter.ipHash)}`);
   else if (filter.ip) clauses.push(`ip <<= ${add(filter.ip)}::inet`);
-  if (filter.since) clauses.push(`occurred_at >= ${add(filter.since)}`);
-  if (filter.until) clauses.push(`occurred_at < ${add(filter.until)}`);
+  // The date range, as the id range `idRange` resolved it to.
+  if (filter.fromId !== undefined) clauses.push(`id >= ${add(filter.fromId)}`);
+  if (filter.belowId !== undefined) clauses.push(`id < ${add(filter.belowId)}`);
   if (filter.q) {
     const pair = /^([A-Za-z0-9_]+)=(.*)$/.exec(filter.q);
     if (pair) clauses.push(`additional @> ${add(JSON.stringify({ [pair[1]]: pair[2] }))}::jsonb`);
@@ -223,22 +274,6 @@ const SELECT = `SELECT id::text AS "id", occurred_at AS "occurredAt", tag, actor
   project_id AS "projectId", project_name AS "projectName", host(ip) AS "ip",
   user_agent AS "userAgent", request_id AS "requestId", additional, plugin FROM audit_events`;
 
-/** Above this many events a date range is walked by id (see findEvents). */
-const NARROW_RANGE = 25_000;
-
-/** Whether the filter's date range holds few events: counted on IDX_audit_events_occurred_at. */
-async function narrowDateRange(manager: EntityManager, filter: EventFilter): Promise<boolean> {
-  if (!filter.since && !filter.until) return false;
-  const params: unknown[] = [];
-  const clauses = where({ since: filter.since, until: filter.until }, params);
-  const [{ n }] = await manager.query(
-    `SELECT count(*)::int AS n FROM (SELECT 1 FROM audit_events WHERE ${clauses.join(' AND ')}
-      LIMIT ${NARROW_RANGE + 1}) range`,
-    params,
-  );
-  return n <= NARROW_RANGE;
-}
-
 /**
  * One page of events, newest first, plus whether there are older and newer ones. Keyset on
  * `id` (never OFFSET): each view's index ends in `id`, so a page costs the same at any depth.
@@ -249,7 +284,7 @@ export async function findEvents(
   page: Page,
 ): Promise<{ events: StoredEvent[]; older: boolean; newer: boolean }> {
   const params: unknown[] = [];
-  const clauses = where(filter, params);
+  const clauses = where(await idRange(manager, filter), params);
   const ascending = page.after !== undefined && page.before === undefined;
   if (page.before !== undefined) {
     params.push(page.before);
@@ -263,16 +298,10 @@ export async function findEvents(
   const whereSql = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
   // `audit_events.id`, not `id`: a bare name in ORDER BY means the output column, here the
   // text `id::text AS "id"`, which sorted "9" after "10" and defeated the (…, id) indexes.
-  let sql = `${SELECT} ${whereSql} ORDER BY audit_events.id ${direction} LIMIT $${params.length}`;
-  if (await narrowDateRange(manager, filter)) {
-    // The planner takes ids and times for independent and walks the primary key from the
-    // newest event, through every event after the range (2.4 s for a week six months back in
-    // 1,000,000). OFFSET 0 fences the range off: IDX_audit_events_occurred_at finds it, then
-    // the page is sorted out of it.
-    sql = `SELECT * FROM (${SELECT} ${whereSql} OFFSET 0) page
-      ORDER BY "id"::bigint ${direction} LIMIT $${params.length}`;
-  }
-  const rows: StoredEvent[] = await manager.query(sql, params);
+  const rows: StoredEvent[] = await manager.query(
+    `${SELECT} ${whereSql} ORDER BY audit_events.id ${direction} LIMIT $${params.length}`,
+    params,
+  );
   const more = rows.length > page.size;
   const events = rows.slice(0, page.size);
   if (ascending) events.reverse();
@@ -300,7 +329,7 @@ export async function eventsAfter(
   size: number,
 ): Promise<StoredEvent[]> {
   const params: unknown[] = [];
-  const clauses = where(filter, params);
+  const clauses = where(await idRange(manager, filter), params);
   params.push(after);
   clauses.push(`id > $${params.length}`);
   params.push(size);
@@ -352,18 +381,36 @@ export async function eventsPerDay(
       params,
     );
   } else {
-    const clauses = where(filter, params);
-    const matching = clauses.join(' AND ');
-    rows = await manager.query(
-      `SELECT to_char(date_trunc('day', occurred_at, 'UTC'), 'YYYY-MM-DD') AS day,
-              count(*)::int AS count
-         FROM audit_events
-        WHERE ${matching} AND occurred_at >= (
-          SELECT date_trunc('day', occurred_at, 'UTC') - make_interval(days => ${add(days - 1)})
-            FROM audit_events WHERE ${matching} ORDER BY id DESC LIMIT 1)
-        GROUP BY 1 ORDER BY 1 DESC`,
+    // The window, like a date range, is an id range (see `idRange`), and so is each of its
+    // days: the first query finds the first id of each of the `days` days up to the newest
+    // match; the second counts the matches per day by id alone, planned with those bounds as
+    // constants, so a filter with an index on (…, id) counts from the index only.
+    const clauses = where(await idRange(manager, filter), params);
+    const matching = clauses.join(' AND ') || 'TRUE';
+    const last = add(days - 1);
+    const bounds: Array<{ day: string; id: string }> = await manager.query(
+      `WITH newest AS (
+         SELECT date_trunc('day', occurred_at, 'UTC') AS day
+           FROM audit_events WHERE ${matching} ORDER BY audit_events.id DESC LIMIT 1),
+       days AS (
+         SELECT newest.day - (${last}::int - g) * interval '24 hours' AS day
+           FROM newest, generate_series(0, ${last}::int) g)
+       SELECT to_char(day, 'YYYY-MM-DD') AS day, ${firstIdAt('days.day')} AS id
+         FROM days ORDER BY days.day`,
       params,
     );
+    params.pop();
+    if (bounds.length === 0) return [];
+    const counts: Array<{ bucket: number; count: number }> = await manager.query(
+      `SELECT width_bucket(id, ${add(bounds.map((b) => b.id))}::bigint[]) AS bucket,
+              count(*)::int AS count
+         FROM audit_events WHERE ${matching} AND id >= ${add(bounds[0].id)}
+        GROUP BY 1`,
+      params,
+    );
+    rows = counts
+      .sort((a, b) => b.bucket - a.bucket)
+      .map(({ bucket, count }) => ({ day: bounds[bucket - 1].day, count }));
   }
   return rows.reverse();
 }
