@@ -1,29 +1,4 @@
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createDataSource } from '../src/database/data-source.js';
-import type { DatabaseTarget } from '../src/database/database-target.js';
-import { startEmbeddedPostgres } from '../src/database/embedded-postgres.js';
-import { ensureBuilt, packageRoot, seedDataDir } from './helpers/processes.js';
-import { createTestDatabase, databaseMode, type TestDatabase } from './helpers/test-database.js';
-
-/** Runs `larder …` with the audit plugin loaded, as an operator would. */
-function larder(args: string[], env: Record<string, string>, stdin = '') {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [join(packageRoot, 'bin/larder.mjs'), ...args], {
-      cwd: packageRoot,
-      env: { PATH: process.env.PATH ?? '', LARDER_PLUGINS: 'audit', ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
+import { cliWorkspace, larder, type CliWorkspace } from './helpers/processes.js';
 
 interface Row {
   tag: string;
@@ -39,55 +14,19 @@ interface Row {
 
 /** The audit matrix's command-line part: what `larder user|token` do is recorded, by the system. */
 describe('audit of the larder user and token commands', () => {
-  let dataDir: string;
-  let db: TestDatabase | undefined;
+  let workspace: CliWorkspace;
   let env: Record<string, string>;
   const password = 'Cli-audited-password-5521';
   let token = '';
 
   beforeAll(async () => {
-    await ensureBuilt();
-    dataDir = await mkdtemp(join(tmpdir(), 'larder-audit-cli-'));
-    env = { LARDER_DATA_DIR: dataDir };
-    if (databaseMode === 'server') {
-      db = await createTestDatabase();
-      env.DATABASE_URL = db.url!;
-    } else {
-      await seedDataDir(dataDir);
-    }
+    workspace = await cliWorkspace('larder-audit-cli-');
+    env = { ...workspace.env, LARDER_PLUGINS: 'audit' };
   }, 180_000);
-  afterAll(async () => {
-    await db?.dispose();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => workspace?.dispose());
 
   /** Opens the database the commands wrote to (after they have exited). */
-  async function inspect<T>(
-    fn: (ds: ReturnType<typeof createDataSource>) => Promise<T>,
-  ): Promise<T> {
-    let target: DatabaseTarget;
-    let close = async () => {};
-    if (db) {
-      target = db.target;
-    } else {
-      const embedded = await startEmbeddedPostgres(join(dataDir, 'pg'));
-      target = {
-        kind: 'embedded',
-        host: embedded.host,
-        port: embedded.port,
-        close: embedded.close,
-      };
-      close = embedded.close;
-    }
-    const ds = createDataSource(target);
-    await ds.initialize();
-    try {
-      return await fn(ds);
-    } finally {
-      await ds.destroy();
-      await close();
-    }
-  }
+  const inspect: CliWorkspace['inspect'] = (fn) => workspace.inspect(fn);
 
   /** Every stored event. */
   const events = (): Promise<Row[]> =>

@@ -347,7 +347,9 @@ describe('the audit hash chain', () => {
   it('commits audited transactions without waiting for the disk under the lock, and waits after', async () => {
     const context = testContext({ kind: 'system', name: 'test:chain' });
     const inside = await t.dataSource.transaction(async (tx) => {
-      await writer.insertNow(tx, [writer.build({ tag: 'admin:user:disable', plugin: 'core' }, context)]);
+      await writer.insertNow(tx, [
+        writer.build({ tag: 'admin:user:disable', plugin: 'core' }, context),
+      ]);
       const [{ synchronous_commit: mode }] = await tx.query('SHOW synchronous_commit');
       const [{ lsn }] = await tx.query('SELECT pg_current_wal_insert_lsn()::text AS lsn');
       return { mode, lsn };
@@ -356,10 +358,9 @@ describe('the audit hash chain', () => {
     expect(inside.mode).toBe('off');
     expect((await q('SHOW synchronous_commit'))[0].synchronous_commit).toBe('on');
     // …and by the time it returned, everything it wrote was flushed (AuditWriter.afterCommit).
-    const [{ flushed }] = await q(
-      'SELECT pg_current_wal_flush_lsn() >= $1::pg_lsn AS flushed',
-      [inside.lsn],
-    );
+    const [{ flushed }] = await q('SELECT pg_current_wal_flush_lsn() >= $1::pg_lsn AS flushed', [
+      inside.lsn,
+    ]);
     expect(flushed).toBe(true);
     await ok();
   }, 60_000);

@@ -1,7 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cp } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createDataSource } from '../../src/database/data-source.js';
+import type { DatabaseTarget } from '../../src/database/database-target.js';
+import { startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
 import { packageRoot } from '../../src/paths.js';
+import { createTestDatabase, databaseMode, type TestDatabase } from './test-database.js';
 
 export { packageRoot };
 
@@ -59,12 +64,19 @@ export function startServer(
   });
 }
 
-/** Runs a command to completion, collecting its output. */
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion, feeding it `stdin`, collecting its output. No plugins unless `env` names them. */
 export function run(
   command: string,
   args: string[],
   env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  stdin = '',
+): Promise<RunResult> {
   return new Promise((resolve) => {
     const child = spawn(command, args, {
       cwd: packageRoot,
@@ -74,14 +86,80 @@ export function run(
         LARDER_PLUGINS: '',
         ...env,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
   });
+}
+
+/** Runs the compiled `larder …` as an operator would. */
+export function larder(
+  args: string[],
+  env: Record<string, string>,
+  stdin = '',
+): Promise<RunResult> {
+  return run(process.execPath, [join(packageRoot, 'bin/larder.mjs'), ...args], env, stdin);
+}
+
+/**
+ * A data dir (and, in server mode, a fresh database) for tests that run the real CLI, and a
+ * way to look into the database the commands wrote, once they have exited (the embedded
+ * database takes one process at a time).
+ */
+export interface CliWorkspace {
+  /** LARDER_DATA_DIR, and DATABASE_URL in server mode. */
+  env: Record<string, string>;
+  inspect<T>(fn: (ds: ReturnType<typeof createDataSource>) => Promise<T>): Promise<T>;
+  dispose(): Promise<void>;
+}
+
+export async function cliWorkspace(prefix: string): Promise<CliWorkspace> {
+  await ensureBuilt();
+  const dataDir = await mkdtemp(join(tmpdir(), prefix));
+  const env: Record<string, string> = { LARDER_DATA_DIR: dataDir };
+  let db: TestDatabase | undefined;
+  if (databaseMode === 'server') {
+    db = await createTestDatabase();
+    env.DATABASE_URL = db.url!;
+  } else {
+    await seedDataDir(dataDir);
+  }
+  return {
+    env,
+    async inspect(fn) {
+      let target: DatabaseTarget;
+      let close = async () => {};
+      if (db) {
+        target = db.target;
+      } else {
+        const embedded = await startEmbeddedPostgres(join(dataDir, 'pg'));
+        target = {
+          kind: 'embedded',
+          host: embedded.host,
+          port: embedded.port,
+          close: embedded.close,
+        };
+        close = embedded.close;
+      }
+      const ds = createDataSource(target);
+      await ds.initialize();
+      try {
+        return await fn(ds);
+      } finally {
+        await ds.destroy();
+        await close();
+      }
+    },
+    async dispose() {
+      await db?.dispose();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Puts a copy of the initialised PGlite template in `<dataDir>/pg`, skipping a slow initdb. */
