@@ -10,7 +10,7 @@ import { TokenService } from '../accounts/tokens/token.service.js';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
 import { openRequestContext } from '../context/context.middleware.js';
-import { runInContext, setActor } from '../context/request-context.js';
+import { runInContext } from '../context/request-context.js';
 import { logWhenFinished } from '../ops/access-log.middleware.js';
 import { Metrics } from '../ops/metrics.js';
 import { LOGGER } from '../ops/ops.tokens.js';
@@ -116,16 +116,7 @@ export class SimpleFastPath implements OnApplicationBootstrap {
     const presented = basicPassword(req.headers.authorization);
     if (presented === null) return { kind: 'anonymous' };
     try {
-      const { token, user } = await this.tokens.authenticate(presented);
-      setActor({
-        kind: 'token',
-        tokenId: token.id,
-        tokenName: token.name,
-        userId: user.id,
-        username: user.username,
-        isAdmin: user.isAdmin,
-      });
-      return { kind: 'token', token, user };
+      return await this.tokens.authenticateRequest(presented);
     } catch {
       return null;
     }

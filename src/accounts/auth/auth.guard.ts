@@ -11,7 +11,6 @@ import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { CONFIG } from '../../config/config.module.js';
 import type { Config } from '../../config/config.js';
-import { setActor } from '../../context/request-context.js';
 import { SignInRequiredError } from '../account.errors.js';
 import { KeyRing } from '../key-ring.js';
 import { CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER, csrfValid } from '../sessions/csrf.js';
@@ -92,16 +91,7 @@ export class AuthGuard implements CanActivate {
     const presented = basicPassword(req.headers.authorization);
     if (presented === null || !acceptsTokens) return current;
     try {
-      const { token, user } = await this.tokens.authenticate(presented);
-      setActor({
-        kind: 'token',
-        tokenId: token.id,
-        tokenName: token.name,
-        userId: user.id,
-        username: user.username,
-        isAdmin: user.isAdmin,
-      });
-      return { kind: 'token', token, user };
+      return await this.tokens.authenticateRequest(presented);
     } catch (error) {
       // On a public route a bad token is no reason to refuse what anyone may see.
       if (isPublic && error instanceof TokenRefusedError) return current;
