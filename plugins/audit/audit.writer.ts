@@ -14,7 +14,6 @@ import {
 } from '../../src/plugin-api/index.js';
 import { awaitDurable, insertEvents } from './audit.queries.js';
 import { ipKey } from './chain/canonical.js';
-import { enqueueForStreams } from './streams/stream.queries.js';
 
 /** A row of `audit_events` before it has an id. */
 export interface AuditRow {
@@ -65,8 +64,11 @@ const NO_CONTEXT = 'no-request-context';
 @Injectable()
 export class AuditWriter implements AuditSink, OnModuleDestroy {
   private readonly queued = new WeakMap<QueryRunner, Array<{ row: AuditRow; depth: number }>>();
-  /** Transactions that inserted events, hence commit asynchronously: see {@link afterCommit}. */
-  private readonly asyncCommits = new WeakSet<QueryRunner>();
+  /**
+   * Transactions that inserted events, hence commit asynchronously (see {@link afterCommit}),
+   * and whether they queued any for streaming.
+   */
+  private readonly asyncCommits = new WeakMap<QueryRunner, boolean>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly streamListeners = new Set<() => void>();
 
@@ -123,14 +125,14 @@ export class AuditWriter implements AuditSink, OnModuleDestroy {
       );
   }
 
-  /** Calls `listener` when events were queued for streaming (the worker wakes up). */
+  /** Calls `listener` when events queued for streaming have committed (the worker wakes up). */
   onStreamed(listener: () => void): () => void {
     this.streamListeners.add(listener);
     return () => this.streamListeners.delete(listener);
   }
 
   /**
-   * Inserts the events now through `manager` (chained, under the write lock), then their
+   * Inserts the events now through `manager` (chained, under the write lock) with their
    * outbox rows for the streaming destinations, in the same transaction. Every write of
    * `audit_events` goes through here, so every event streams. Returns the new ids in order.
    */
@@ -145,13 +147,11 @@ export class AuditWriter implements AuditSink, OnModuleDestroy {
         ? runner.manager.transaction(write)
         : this.dataSource.transaction(write);
     }
-    const inserted = await insertEvents(manager, rows);
-    // The claim made this transaction's COMMIT asynchronous; `afterCommit` waits for the disk.
-    this.asyncCommits.add(runner);
-    if ((await enqueueForStreams(manager, inserted)) > 0) {
-      for (const listener of this.streamListeners) listener();
-    }
-    return inserted.map((row) => row.id);
+    const { ids, queued } = await insertEvents(manager, rows);
+    // The claim made this transaction's COMMIT asynchronous; `afterCommit` waits for the disk,
+    // then wakes the streaming worker if anything was queued.
+    this.asyncCommits.set(runner, (this.asyncCommits.get(runner) ?? false) || queued > 0);
+    return ids;
   }
 
   /**
@@ -161,8 +161,11 @@ export class AuditWriter implements AuditSink, OnModuleDestroy {
    * the caller like a failed COMMIT would: whether the change survived is unknown.
    */
   async afterCommit(runner: QueryRunner): Promise<void> {
-    if (!this.asyncCommits.delete(runner)) return;
+    const queued = this.asyncCommits.get(runner);
+    if (queued === undefined) return;
+    this.asyncCommits.delete(runner);
     await awaitDurable(runner.manager);
+    if (queued) for (const listener of this.streamListeners) listener();
   }
 
   /** A rollback drops what was queued inside the rolled-back (sub)transaction. */

@@ -7,28 +7,21 @@ import type { EntityManager } from 'typeorm';
  */
 
 /**
- * Queues the events just inserted for every destination whose tag prefixes match (none: all).
- * Runs in the events' transaction: they and their outbox rows commit or roll back together.
- * Paused destinations still queue, and catch up when resumed.
+ * SQL that queues the events of `events` (a CTE with `id` and `tag`, in order) for every
+ * destination whose tag prefixes match (none: all), returning a row per entry. Part of the
+ * statement that inserts the events (audit.queries.ts `insertEvents`): they and their outbox
+ * rows commit or roll back together, at the cost of no extra round trip. Paused destinations
+ * still queue, and catch up when resumed.
  */
-export async function enqueueForStreams(
-  manager: EntityManager,
-  events: Array<{ id: string; tag: string }>,
-): Promise<number> {
-  if (events.length === 0) return 0;
-  const result: unknown[] = await manager.query(
-    `INSERT INTO audit_outbox (destination_id, event_id)
-     SELECT d.id, e.id
-       FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS e(id, tag, n)
-       JOIN audit_stream_destinations d
-         ON cardinality(d.tag_prefixes) = 0
-         OR EXISTS (SELECT 1 FROM unnest(d.tag_prefixes) AS p WHERE starts_with(e.tag, p))
-      ORDER BY e.n, d.id
-     RETURNING id`,
-    [events.map((e) => e.id), events.map((e) => e.tag)],
-  );
-  return result.length;
-}
+export const queueForStreams = (events: string) =>
+  `INSERT INTO audit_outbox (destination_id, event_id)
+   SELECT d.id, e.id
+     FROM ${events} e
+     JOIN audit_stream_destinations d
+       ON cardinality(d.tag_prefixes) = 0
+       OR EXISTS (SELECT 1 FROM unnest(d.tag_prefixes) AS p WHERE starts_with(e.tag, p))
+    ORDER BY e.id, d.id
+   RETURNING 1`;
 
 export interface ClaimedEntry {
   id: string;
