@@ -1,4 +1,5 @@
-import { forbiddenAddress, fileNameFor } from './stream-guard.js';
+import type { LookupAddress } from 'node:dns';
+import { forbiddenAddress, fileNameFor, lookupVia } from './stream-guard.js';
 
 describe('webhook address guard', () => {
   it.each([
@@ -46,6 +47,43 @@ describe('webhook address guard', () => {
     '2001:db8::1',
   ])('allows %s', (ip) => {
     expect(forbiddenAddress(ip)).toBeNull();
+  });
+});
+
+describe('guarded lookup', () => {
+  const resolving =
+    (addresses: LookupAddress[]) =>
+    (_host: string, _options: unknown, callback: (e: null, a: LookupAddress[]) => void) =>
+      callback(null, addresses);
+  const ask = (addresses: LookupAddress[], all: boolean) =>
+    new Promise<{ err: NodeJS.ErrnoException | null; address: unknown; family?: number }>((ok) =>
+      (lookupVia(resolving(addresses)) as (...args: unknown[]) => void)(
+        'receiver.example',
+        { all },
+        (err: NodeJS.ErrnoException | null, address: unknown, family?: number) =>
+          ok({ err, address, family }),
+      ),
+    );
+  const publicOnes = [
+    { address: '93.184.216.34', family: 4 },
+    { address: '2606:2800:220:1::1', family: 6 },
+  ];
+
+  it('answers net in both shapes when every address is allowed', async () => {
+    expect(await ask(publicOnes, true)).toEqual({ err: null, address: publicOnes });
+    expect(await ask(publicOnes, false)).toEqual({
+      err: null,
+      address: '93.184.216.34',
+      family: 4,
+    });
+  });
+
+  it('fails when any address is forbidden, naming it', async () => {
+    const { err } = await ask([...publicOnes, { address: '169.254.169.254', family: 4 }], true);
+    expect(err?.code).toBe('EADDRFORBIDDEN');
+    expect(err?.message).toMatch(
+      /^refused: receiver\.example \(resolves to 169\.254\.169\.254\) is a forbidden address \(link-local\)/,
+    );
   });
 });
 

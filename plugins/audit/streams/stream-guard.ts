@@ -145,36 +145,46 @@ export async function checkWebhookTarget(url: URL): Promise<string | null> {
   );
 }
 
+type Resolver = (
+  host: string,
+  options: { all: true; family?: number; hints?: number },
+  callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
+
 /**
  * A `lookup` for `net.connect` that fails when the name resolves to any forbidden address, so
  * the address actually connected to is one that was checked (no DNS rebinding between a check
  * and the connection). Answers in both shapes `net` asks for (`all` with autoSelectFamily).
  * Literal IPs never reach a lookup: the caller checks them (`refuseLiteral`).
  */
-export const guardedLookup = ((
-  host: string,
-  options: { all?: boolean; family?: number; hints?: number },
-  callback: (
-    err: NodeJS.ErrnoException | null,
-    address: string | LookupAddress[],
-    family?: number,
-  ) => void,
-): void => {
-  dnsLookup(host, { ...options, all: true }, (err, list) => {
-    if (err) return callback(err, options.all ? [] : '', 0);
-    const problem = refusal(
-      host,
-      list.map((a) => a.address),
-    );
-    if (problem) {
-      const error: NodeJS.ErrnoException = new Error(`refused: ${problem}`);
-      error.code = 'EADDRFORBIDDEN';
-      return callback(error, options.all ? [] : '', 0);
-    }
-    if (options.all) return callback(null, list);
-    callback(null, list[0].address, list[0].family);
-  });
-}) as unknown as LookupFunction;
+export function lookupVia(resolver: Resolver): LookupFunction {
+  return ((
+    host: string,
+    options: { all?: boolean; family?: number; hints?: number },
+    callback: (
+      err: NodeJS.ErrnoException | null,
+      address: string | LookupAddress[],
+      family?: number,
+    ) => void,
+  ): void => {
+    resolver(host, { ...options, all: true }, (err, list) => {
+      if (err) return callback(err, options.all ? [] : '', 0);
+      const problem = refusal(
+        host,
+        list.map((a) => a.address),
+      );
+      if (problem) {
+        const error: NodeJS.ErrnoException = new Error(`refused: ${problem}`);
+        error.code = 'EADDRFORBIDDEN';
+        return callback(error, options.all ? [] : '', 0);
+      }
+      if (options.all) return callback(null, list);
+      callback(null, list[0].address, list[0].family);
+    });
+  }) as unknown as LookupFunction;
+}
+
+export const guardedLookup = lookupVia(dnsLookup as unknown as Resolver);
 
 /** For a URL whose host is a literal IP (no lookup happens): the refusal, or null. */
 export function refuseLiteral(url: URL): string | null {
