@@ -1,4 +1,4 @@
-import { IsInt, Max, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
 
 /** Set with `LARDER_PLUGIN_AUDIT_<OPTION>` (docs/audit.md). */
 export class AuditOptions {
@@ -40,4 +40,21 @@ export class AuditOptions {
   @Min(100)
   @Max(300_000)
   streamTimeoutMs = 10_000;
+
+  /**
+   * `…_STREAM_ALLOW_PRIVATE=false`: let webhooks reach loopback, link-local (cloud metadata),
+   * private, unspecified and multicast addresses. Off, a destination is refused at `add` and at
+   * each connection when its host is (or resolves to) one.
+   */
+  @IsBoolean()
+  streamAllowPrivate = false;
+
+  /**
+   * `…_STREAM_DIR=/var/log/larder`: the one directory file destinations are written in (created
+   * 0700). Empty: `<LARDER_DATA_DIR>/audit-streams`.
+   */
+  @IsString()
+  @ValidateIf((o: AuditOptions) => o.streamDir !== '')
+  @Matches(/^\//, { message: 'must be an absolute path' })
+  streamDir = '';
 }

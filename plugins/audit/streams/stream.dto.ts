@@ -10,9 +10,9 @@ export class AddStreamDto {
   @IsIn(['webhook', 'file'], { message: 'kind must be webhook or file' })
   kind: 'webhook' | 'file';
 
-  /** An http(s) URL for a webhook, an absolute path for a file (checked by the service). */
+  /** An http(s) URL for a webhook, a file name in the stream directory for a file (checked by the service). */
   @IsString()
-  @MinLength(1, { message: 'target must be a URL or a file path' })
+  @MinLength(1, { message: 'target must be a URL or a file name' })
   @MaxLength(2000)
   target: string;
 

@@ -1,11 +1,19 @@
 import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { isAbsolute } from 'node:path';
+import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { CONFIG, type Config } from '../../../src/plugin-api/index.js';
+import { CONFIG, PluginContext, type Config } from '../../../src/plugin-api/index.js';
+import type { AuditOptions } from '../audit.options.js';
 import { AuditWriter } from '../audit.writer.js';
 import { AuditStreamDestination } from './stream.entities.js';
 import type { AddStreamDto } from './stream.dto.js';
 import { sealSecret } from './stream-secret.js';
+import {
+  checkWebhookTarget,
+  ensureStreamDir,
+  fileNameFor,
+  lstatOrNull,
+  streamDirOf,
+} from './stream-guard.js';
 
 /** A URL as recorded in the log: no credentials, query or fragment (they may hold secrets). */
 function shownTarget(kind: string, target: string): string {
@@ -21,6 +29,7 @@ export class AuditStreamService {
     private readonly dataSource: DataSource,
     private readonly writer: AuditWriter,
     @Inject(CONFIG) private readonly config: Config,
+    private readonly plugin: PluginContext<AuditOptions>,
   ) {}
 
   list(): Promise<AuditStreamDestination[]> {
@@ -28,7 +37,7 @@ export class AuditStreamService {
   }
 
   async add(input: AddStreamDto): Promise<AuditStreamDestination> {
-    const target = input.target.trim();
+    let target = input.target.trim();
     let secret: string | null = null;
     if (input.kind === 'webhook') {
       let url: URL;
@@ -43,9 +52,26 @@ export class AuditStreamService {
       if (!input.secret || input.secret.length < 16) {
         throw new BadRequestException('a webhook needs a secret of at least 16 characters');
       }
+      if (!this.plugin.options.streamAllowPrivate) {
+        const problem = await checkWebhookTarget(url);
+        if (problem) throw new BadRequestException(`target refused: ${problem}`);
+      }
       secret = sealSecret(this.config.secret, input.secret);
-    } else if (!isAbsolute(target)) {
-      throw new BadRequestException('target must be an absolute file path for a file');
+    } else {
+      const dir = streamDirOf(this.plugin.options, this.config);
+      try {
+        target = fileNameFor(target, dir);
+      } catch (error) {
+        throw new BadRequestException((error as Error).message);
+      }
+      ensureStreamDir(dir);
+      const existing = lstatOrNull(join(dir, target));
+      if (existing && !existing.isFile()) {
+        // Writes would not follow it anyway (O_NOFOLLOW): say so now rather than fail later.
+        throw new BadRequestException(
+          `${join(dir, target)} is ${existing.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}`,
+        );
+      }
     }
     const tagPrefixes = [...new Set((input.tags ?? '').split(/[\s,]+/).filter(Boolean))];
     return this.dataSource.transaction(async (tx) => {

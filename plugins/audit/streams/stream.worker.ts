@@ -4,7 +4,8 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { appendFile } from 'node:fs/promises';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { DataSource } from 'typeorm';
 import {
   CONFIG,
@@ -20,6 +21,7 @@ import { AuditExporter } from '../export/audit-exporter.js';
 import { AuditStreamDestination } from './stream.entities.js';
 import { claimDue, markDelivered, markFailed, type ClaimedEntry } from './stream.queries.js';
 import { openSecret, signature } from './stream-secret.js';
+import { appendToStreamFile, guardedLookup, refuseLiteral, streamDirOf } from './stream-guard.js';
 
 /** Entries claimed per round. */
 const CLAIM = 20;
@@ -38,6 +40,8 @@ export class AuditStreamWorker implements OnApplicationBootstrap, OnModuleDestro
   private again = false;
   private stopped = false;
   private unsubscribe?: () => void;
+  /** Keep-alive connections; unless private addresses are allowed, every connect is checked. */
+  private agents?: { http: HttpAgent; https: HttpsAgent };
 
   constructor(
     private readonly dataSource: DataSource,
@@ -65,6 +69,8 @@ export class AuditStreamWorker implements OnApplicationBootstrap, OnModuleDestro
     clearInterval(this.timer);
     this.unsubscribe?.();
     await this.running;
+    this.agents?.http.destroy();
+    this.agents?.https.destroy();
   }
 
   /** Starts a round unless one runs (then another follows it). */
@@ -128,7 +134,7 @@ export class AuditStreamWorker implements OnApplicationBootstrap, OnModuleDestro
         .map((event) => `${JSON.stringify(this.exporter.row(event, names))}\n`)
         .join('');
       try {
-        await appendFile(destination.target, lines, { mode: 0o600 });
+        await appendToStreamFile(streamDirOf(this.options, this.config), destination.target, lines);
         done.push(...entries.map((e) => e.id));
       } catch (error) {
         failure = { error: (error as Error).message, from: 0 };
@@ -166,7 +172,7 @@ export class AuditStreamWorker implements OnApplicationBootstrap, OnModuleDestro
 
   /** One webhook delivery; the problem in words, or null when the receiver took it (2xx). */
   private async post(
-    url: string,
+    target: string,
     secret: string | null,
     event: StoredEvent,
     names: Map<string, string>,
@@ -174,23 +180,46 @@ export class AuditStreamWorker implements OnApplicationBootstrap, OnModuleDestro
     const body = JSON.stringify(this.exporter.row(event, names));
     const headers: Record<string, string> = {
       'Content-Type': 'application/json',
+      'Content-Length': String(Buffer.byteLength(body)),
       'User-Agent': 'Larder-Audit-Stream',
       'X-Larder-Event-Id': event.id,
     };
     if (secret) headers['X-Larder-Signature'] = signature(secret, body);
+    const url = new URL(target);
+    const allowPrivate = this.options.streamAllowPrivate;
+    // A literal IP is connected to without a lookup, so it is checked here.
+    const literal = allowPrivate ? null : refuseLiteral(url);
+    if (literal) return `refused: ${literal}`;
+    this.agents ??= {
+      http: new HttpAgent({ keepAlive: true }),
+      https: new HttpsAgent({ keepAlive: true }),
+    };
+    const signal = AbortSignal.timeout(this.options.streamTimeoutMs);
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     try {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers,
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.options.streamTimeoutMs),
+      // node:http rather than fetch: its `lookup` sees the addresses actually connected to
+      // (undici is not a dependency). It follows no redirects: a 3xx is a failure.
+      const status = await new Promise<number>((ok, fail) => {
+        const req = send(url, {
+          method: 'POST',
+          headers,
+          agent: url.protocol === 'https:' ? this.agents!.https : this.agents!.http,
+          lookup: allowPrivate ? undefined : guardedLookup,
+          signal,
+        });
+        req.on('response', (res) => {
+          res.resume(); // drain the body so the connection is reused
+          ok(res.statusCode ?? 0);
+        });
+        req.on('error', fail);
+        req.end(body);
       });
-      await res.body?.cancel();
-      return res.ok ? null : `HTTP ${res.status} from the receiver`;
+      return status >= 200 && status < 300 ? null : `HTTP ${status} from the receiver`;
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code;
-      return `${(error as Error).name === 'TimeoutError' ? 'timed out' : (error as Error).message}${cause ? ` (${cause})` : ''}`;
+      if (signal.aborted) return 'timed out';
+      const code = (error as NodeJS.ErrnoException).code;
+      const message = (error as Error).message;
+      return code && !message.includes(code) ? `${message} (${code})` : message;
     }
   }
 }

@@ -1,7 +1,15 @@
-import { Body, Controller, Get, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Param, Post, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
-import { AdminOnly, PluginContext, TabPage } from '../../../src/plugin-api/index.js';
+import {
+  AdminOnly,
+  CONFIG,
+  PluginContext,
+  TabPage,
+  type Config,
+} from '../../../src/plugin-api/index.js';
+import type { AuditOptions } from '../audit.options.js';
+import { streamDirOf } from './stream-guard.js';
 import { AddStreamDto } from './stream.dto.js';
 import { outboxStatus } from './stream.queries.js';
 import { AuditStreamService } from './stream.service.js';
@@ -14,7 +22,8 @@ export class AuditStreamsController {
   constructor(
     private readonly streams: AuditStreamService,
     private readonly dataSource: DataSource,
-    private readonly plugin: PluginContext,
+    private readonly plugin: PluginContext<AuditOptions>,
+    @Inject(CONFIG) private readonly config: Config,
   ) {}
 
   @Get()
@@ -39,6 +48,7 @@ export class AuditStreamsController {
       title: 'Audit streams',
       tabs: { set: 'admin', active: 'audit-streams' },
       destinations,
+      streamDir: streamDirOf(this.plugin.options, this.config),
     });
   }
 
