@@ -60,8 +60,8 @@ export class AuditStreamWorker implements OnApplicationBootstrap, OnModuleDestro
     if (this.options.streamPollMs === 0) return;
     this.timer = setInterval(() => this.wake(), this.options.streamPollMs);
     this.timer.unref();
-    // New events: look soon after their transaction commits, not at the next poll.
-    this.unsubscribe = this.writer.onStreamed(() => setTimeout(() => this.wake(), 25).unref());
+    // New events: look as soon as their transaction has committed, not at the next poll.
+    this.unsubscribe = this.writer.onStreamed(() => setImmediate(() => this.wake()).unref());
   }
 
   async onModuleDestroy(): Promise<void> {
