@@ -10,6 +10,7 @@ import { AuditChain1795800000000 } from './migrations/1795800000000-AuditChain.j
 import { AuditStreams1795900000000 } from './migrations/1795900000000-AuditStreams.js';
 import { AuditOutboxEntry, AuditStreamDestination } from './streams/stream.entities.js';
 import { AuditDailyCounts1796000000000 } from './migrations/1796000000000-AuditDailyCounts.js';
+import { AuditFreeText1796200000000 } from './migrations/1796200000000-AuditFreeText.js';
 
 /**
  * The audit plugin (DESIGN.md §8): records every sensitive action in `audit_events` and shows
@@ -27,6 +28,7 @@ export default definePlugin({
     AuditChain1795800000000,
     AuditStreams1795900000000,
     AuditDailyCounts1796000000000,
+    AuditFreeText1796200000000,
   ],
   options: AuditOptions,
   commands: auditCommands,
