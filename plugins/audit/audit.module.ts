@@ -75,9 +75,9 @@ export class AuditModule implements OnModuleInit, OnApplicationBootstrap {
     if (rows.length) return;
     this.logger.warn(
       { index: FREE_TEXT_INDEX },
-      "audit: no trigram index for the audit log's free-text filter (the pg_trgm extension " +
-        'could not be created), so `q=<text>` scans every event; see docs/operating.md ' +
-        '"Database extensions" to add it',
+      "audit: no trigram index for the audit log's free-text filter (pg_trgm could not be " +
+        'created when the audit migration ran), so `q=<text>` reads every event; see ' +
+        'docs/operating.md "Database extensions" to add it',
     );
   }
 }
