@@ -147,6 +147,35 @@ describe('audit free-text filter', () => {
     }
   });
 
+  it('when CREATE EXTENSION fails all the same, the migration leaves the index out and its transaction usable', async () => {
+    const runner = t.dataSource.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    try {
+      await runner.query(`DROP INDEX "${FREE_TEXT_INDEX}"`);
+      await runner.query('DROP EXTENSION pg_trgm');
+      // May create trusted extensions (CREATE on the database), but has no schema to put one in.
+      const role = `larder_no_schema_${randomBytes(4).toString('hex')}`;
+      await runner.query(`CREATE ROLE ${role}`);
+      const [{ db }] = await runner.query('SELECT current_database() AS db');
+      await runner.query(`GRANT CREATE ON DATABASE "${db}" TO ${role}`);
+      await runner.query(`SET LOCAL ROLE ${role}`);
+      await runner.query('SET LOCAL search_path = no_such_schema');
+      await expect(new AuditFreeText1796200000000().up(runner)).resolves.toBeUndefined();
+      await runner.query('RESET ROLE');
+      await runner.query('RESET search_path');
+      expect(
+        await runner.query(`SELECT extname FROM pg_extension WHERE extname = 'pg_trgm'`),
+      ).toEqual([]);
+      expect(
+        await runner.query(`SELECT 1 FROM pg_indexes WHERE indexname = $1`, [FREE_TEXT_INDEX]),
+      ).toEqual([]);
+    } finally {
+      await runner.rollbackTransaction();
+      await runner.release();
+    }
+  });
+
   it('warns at start while the index is missing, and only then', async () => {
     const logger = t.app.get<Logger>(LOGGER);
     const warn = jest.spyOn(logger, 'warn');
