@@ -34,8 +34,8 @@ export function freeTextIndexSql(schema: string): string {
  * the 30 days' events). Needs the pg_trgm extension: the embedded database loads it; on a
  * server it is created here when this role may. When it may not, or the server lacks contrib,
  * the index is left out and the filter scans as before: the start must not fail for a speed-up.
- * The audit module warns at every start while the index is missing (AuditModule), with the SQL
- * an operator runs to add it (docs/operating.md).
+ * AuditModule warns at every start while the index is missing; docs/operating.md gives the SQL
+ * an operator runs to add it.
  */
 export class AuditFreeText1796200000000 implements MigrationInterface {
   name = 'AuditFreeText1796200000000';
