@@ -7,9 +7,9 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
  * them in id order (docs/audit.md).
  *
  * Indexes: one per history view and admin filter, each ending in `id` for keyset pagination.
- * The GIN (containment over `additional`) and GiST (`ip <<= cidr`) indexes need operator
- * classes TypeORM cannot declare, so they are created by the migration and marked
- * `synchronize: false` here.
+ * The GIN (containment over `additional`), GiST (`ip <<= cidr`) and trigram GIN (free text over
+ * `additional::text`, only where pg_trgm exists) indexes need operator classes TypeORM cannot
+ * declare, so they are created by migrations and marked `synchronize: false` here.
  */
 @Entity('audit_events')
 @Index('IDX_audit_events_user_id_id', ['userId', 'id'])
@@ -22,6 +22,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 @Index('IDX_audit_events_ip_hash', ['ipHash'])
 @Index('IDX_audit_events_additional', { synchronize: false })
 @Index('IDX_audit_events_ip', { synchronize: false })
+@Index('IDX_audit_events_additional_trgm', { synchronize: false })
 export class AuditEvent {
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' })
   id: string;

@@ -258,6 +258,8 @@ function where(filter: EventFilter, params: unknown[]): string[] {
   if (filter.fromId !== undefined) clauses.push(`id >= ${add(filter.fromId)}`);
   if (filter.belowId !== undefined) clauses.push(`id < ${add(filter.belowId)}`);
   if (filter.q) {
+    // Free text: trigram GIN IDX_audit_events_additional_trgm (AuditFreeText1796200000000),
+    // built on exactly `additional::text`; another expression here would scan again.
     const pair = /^([A-Za-z0-9_]+)=(.*)$/.exec(filter.q);
     if (pair) clauses.push(`additional @> ${add(JSON.stringify({ [pair[1]]: pair[2] }))}::jsonb`);
     else clauses.push(`additional::text ILIKE ${add(`%${filter.q.replace(/[\\%_]/g, '\\$&')}%`)}`);

@@ -11,6 +11,7 @@ import { AuditStreams1795900000000 } from './migrations/1795900000000-AuditStrea
 import { AuditOutboxEntry, AuditStreamDestination } from './streams/stream.entities.js';
 import { AuditDailyCounts1796000000000 } from './migrations/1796000000000-AuditDailyCounts.js';
 import { AuditChainTime1796100000000 } from './migrations/1796100000000-AuditChainTime.js';
+import { AuditFreeText1796200000000 } from './migrations/1796200000000-AuditFreeText.js';
 
 /**
  * The audit plugin (DESIGN.md §8): records every sensitive action in `audit_events` and shows
@@ -29,6 +30,7 @@ export default definePlugin({
     AuditStreams1795900000000,
     AuditDailyCounts1796000000000,
     AuditChainTime1796100000000,
+    AuditFreeText1796200000000,
   ],
   options: AuditOptions,
   commands: auditCommands,

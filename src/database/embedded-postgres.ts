@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
 /**
@@ -68,7 +69,9 @@ export async function startEmbeddedPostgres(dir: string): Promise<EmbeddedPostgr
   mkdirSync(dir, { recursive: true });
   const unlock = lockDataDir(dir);
   try {
-    const db = await PGlite.create({ dataDir: dir });
+    // PGlite can only CREATE EXTENSION what is loaded here. The core offers pg_trgm (as a
+    // server's contrib does); the audit plugin's free-text filter indexes with it.
+    const db = await PGlite.create({ dataDir: dir, extensions: { pg_trgm } });
     const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 1 });
     await server.start();
     const [host, port] = server.getServerConn().split(':');
