@@ -1,4 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
+import { EMBEDDED_EXTENSIONS } from '../src/database/embedded-postgres.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +21,10 @@ describe('larder audit export', () => {
       maxBuffer: 64 * 1024 * 1024,
     });
   async function sql(text: string): Promise<Array<Record<string, unknown>>> {
-    const db = await PGlite.create({ dataDir: join(dataDir, 'pg') });
+    const db = await PGlite.create({
+      dataDir: join(dataDir, 'pg'),
+      extensions: EMBEDDED_EXTENSIONS,
+    });
     try {
       return (await db.query<Record<string, unknown>>(text)).rows;
     } finally {

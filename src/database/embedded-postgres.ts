@@ -64,14 +64,20 @@ function lockDataDir(dir: string): () => void {
   throw new DataDirInUseError(`could not lock ${dir}`);
 }
 
+/**
+ * The extensions the embedded database loads: PGlite can only CREATE EXTENSION what is loaded,
+ * and a data dir that uses one cannot be opened without it. The core offers pg_trgm (as a
+ * server's contrib does); the audit plugin's free-text filter indexes with it. Whatever opens
+ * a data dir with PGlite directly must pass these.
+ */
+export const EMBEDDED_EXTENSIONS = { pg_trgm };
+
 /** Opens (creating on first use) the embedded database in `dir`. */
 export async function startEmbeddedPostgres(dir: string): Promise<EmbeddedPostgres> {
   mkdirSync(dir, { recursive: true });
   const unlock = lockDataDir(dir);
   try {
-    // PGlite can only CREATE EXTENSION what is loaded here. The core offers pg_trgm (as a
-    // server's contrib does); the audit plugin's free-text filter indexes with it.
-    const db = await PGlite.create({ dataDir: dir, extensions: { pg_trgm } });
+    const db = await PGlite.create({ dataDir: dir, extensions: EMBEDDED_EXTENSIONS });
     const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 1 });
     await server.start();
     const [host, port] = server.getServerConn().split(':');
