@@ -1,7 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { AuditRow } from './audit.writer.js';
 import { GENESIS, isoMicros, rowHash } from './chain/canonical.js';
-import { queueForStreams } from './streams/stream.queries.js';
 
 /**
  * The audit plugin's hand-written SQL (STYLE.md: hot queries live in one `*.queries.ts`).
@@ -71,19 +70,16 @@ export async function awaitDurable(manager: EntityManager): Promise<void> {
 /**
  * Inserts rows in order, inside `manager`'s transaction, under the audit write lock, each
  * chained to the one before: the head is read once per call, the batch chained in memory and
- * inserted in one statement, which also queues them in the streaming outbox. Ids are drawn
- * from the sequence first because the hash covers them; the lock makes them follow commit
- * order. Returns the new ids, in order, and how many outbox entries were queued.
+ * inserted in one statement (whose trigger queues them in the streaming outbox). Ids are
+ * drawn from the sequence first because the hash covers them; the lock makes them follow
+ * commit order. Returns the new ids, in order.
  *
  * `occurred_at` never decreases along `id`: an event stamped earlier than the head (another
  * node's clock, a transaction that committed late) takes the head's time. Date ranges are
  * then id ranges ({@link where}), which every view walks on the primary key.
  */
-export async function insertEvents(
-  manager: EntityManager,
-  rows: AuditRow[],
-): Promise<{ ids: string[]; queued: number }> {
-  if (rows.length === 0) return { ids: [], queued: 0 };
+export async function insertEvents(manager: EntityManager, rows: AuditRow[]): Promise<string[]> {
+  if (rows.length === 0) return [];
   const { head, headAt, ids } = await claim(manager, rows.length);
   let prev = head;
   // The fixed-width ISO form orders as text as it does in time.
@@ -134,15 +130,12 @@ export async function insertEvents(
     placeholders[16] += '::jsonb';
     return `(${placeholders.join(', ')})`;
   });
-  const [{ queued }]: Array<{ queued: number }> = await manager.query(
-    `WITH events AS (
-       INSERT INTO audit_events (${COLUMNS.join(', ')}) OVERRIDING SYSTEM VALUE
-       VALUES ${values.join(', ')} RETURNING id, tag),
-     outbox AS (${queueForStreams('events')})
-     SELECT count(*)::int AS queued FROM outbox`,
+  // The trigger audit_outbox_queue (migration 1796300000000) queues them for streaming.
+  await manager.query(
+    `INSERT INTO audit_events (${COLUMNS.join(', ')}) OVERRIDING SYSTEM VALUE VALUES ${values.join(', ')}`,
     params,
   );
-  return { ids, queued };
+  return ids;
 }
 
 /** A stored event as the pages read it. */

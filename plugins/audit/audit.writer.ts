@@ -64,11 +64,8 @@ const NO_CONTEXT = 'no-request-context';
 @Injectable()
 export class AuditWriter implements AuditSink, OnModuleDestroy {
   private readonly queued = new WeakMap<QueryRunner, Array<{ row: AuditRow; depth: number }>>();
-  /**
-   * Transactions that inserted events, hence commit asynchronously (see {@link afterCommit}),
-   * and whether they queued any for streaming.
-   */
-  private readonly asyncCommits = new WeakMap<QueryRunner, boolean>();
+  /** Transactions that inserted events, hence commit asynchronously: see {@link afterCommit}. */
+  private readonly asyncCommits = new WeakSet<QueryRunner>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly streamListeners = new Set<() => void>();
 
@@ -125,7 +122,7 @@ export class AuditWriter implements AuditSink, OnModuleDestroy {
       );
   }
 
-  /** Calls `listener` when events queued for streaming have committed (the worker wakes up). */
+  /** Calls `listener` when events have committed (the streaming worker may have work). */
   onStreamed(listener: () => void): () => void {
     this.streamListeners.add(listener);
     return () => this.streamListeners.delete(listener);
@@ -147,10 +144,10 @@ export class AuditWriter implements AuditSink, OnModuleDestroy {
         ? runner.manager.transaction(write)
         : this.dataSource.transaction(write);
     }
-    const { ids, queued } = await insertEvents(manager, rows);
+    const ids = await insertEvents(manager, rows);
     // The claim made this transaction's COMMIT asynchronous; `afterCommit` waits for the disk,
-    // then wakes the streaming worker if anything was queued.
-    this.asyncCommits.set(runner, (this.asyncCommits.get(runner) ?? false) || queued > 0);
+    // then tells the streaming worker.
+    this.asyncCommits.add(runner);
     return ids;
   }
 
@@ -161,11 +158,9 @@ export class AuditWriter implements AuditSink, OnModuleDestroy {
    * the caller like a failed COMMIT would: whether the change survived is unknown.
    */
   async afterCommit(runner: QueryRunner): Promise<void> {
-    const queued = this.asyncCommits.get(runner);
-    if (queued === undefined) return;
-    this.asyncCommits.delete(runner);
+    if (!this.asyncCommits.delete(runner)) return;
     await awaitDurable(runner.manager);
-    if (queued) for (const listener of this.streamListeners) listener();
+    for (const listener of this.streamListeners) listener();
   }
 
   /** A rollback drops what was queued inside the rolled-back (sub)transaction. */

@@ -12,6 +12,7 @@ import { AuditOutboxEntry, AuditStreamDestination } from './streams/stream.entit
 import { AuditDailyCounts1796000000000 } from './migrations/1796000000000-AuditDailyCounts.js';
 import { AuditChainTime1796100000000 } from './migrations/1796100000000-AuditChainTime.js';
 import { AuditFreeText1796200000000 } from './migrations/1796200000000-AuditFreeText.js';
+import { AuditOutboxTrigger1796300000000 } from './migrations/1796300000000-AuditOutboxTrigger.js';
 
 /**
  * The audit plugin (DESIGN.md §8): records every sensitive action in `audit_events` and shows
@@ -31,6 +32,7 @@ export default definePlugin({
     AuditDailyCounts1796000000000,
     AuditChainTime1796100000000,
     AuditFreeText1796200000000,
+    AuditOutboxTrigger1796300000000,
   ],
   options: AuditOptions,
   commands: auditCommands,

@@ -6,22 +6,8 @@ import type { EntityManager } from 'typeorm';
  * rather than a transaction held during delivery: the embedded database has one connection.
  */
 
-/**
- * SQL that queues the events of `events` (a CTE with `id` and `tag`, in order) for every
- * destination whose tag prefixes match (none: all), returning a row per entry. Part of the
- * statement that inserts the events (audit.queries.ts `insertEvents`): they and their outbox
- * rows commit or roll back together, at the cost of no extra round trip. Paused destinations
- * still queue, and catch up when resumed.
- */
-export const queueForStreams = (events: string) =>
-  `INSERT INTO audit_outbox (destination_id, event_id)
-   SELECT d.id, e.id
-     FROM ${events} e
-     JOIN audit_stream_destinations d
-       ON cardinality(d.tag_prefixes) = 0
-       OR EXISTS (SELECT 1 FROM unnest(d.tag_prefixes) AS p WHERE starts_with(e.tag, p))
-    ORDER BY e.id, d.id
-   RETURNING 1`;
+// Events are queued for streaming by the trigger audit_outbox_queue on audit_events
+// (migration 1796300000000), in the events' own transaction.
 
 export interface ClaimedEntry {
   id: string;

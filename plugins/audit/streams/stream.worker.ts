@@ -58,10 +58,31 @@ export class AuditStreamWorker implements OnApplicationBootstrap, OnModuleDestro
 
   onApplicationBootstrap(): void {
     if (this.options.streamPollMs === 0) return;
-    this.timer = setInterval(() => this.wake(), this.options.streamPollMs);
+    this.timer = setInterval(() => void this.poll(), this.options.streamPollMs);
     this.timer.unref();
-    // New events: look as soon as their transaction has committed, not at the next poll.
-    this.unsubscribe = this.writer.onStreamed(() => setImmediate(() => this.wake()).unref());
+    // New events: look as soon as their transaction has committed, not at the next poll —
+    // when there is anywhere to send them (most indexes stream nowhere: no query per event).
+    this.unsubscribe = this.writer.onStreamed(() => {
+      if (this.destinations) setImmediate(() => this.wake()).unref();
+    });
+  }
+
+  /**
+   * Whether an unpaused destination existed at the last poll (true until the first): a
+   * destination added since, on any node, is served from the next poll on.
+   */
+  private destinations = true;
+
+  private async poll(): Promise<void> {
+    try {
+      const [{ any }]: Array<{ any: boolean }> = await this.dataSource.query(
+        'SELECT EXISTS (SELECT 1 FROM audit_stream_destinations WHERE NOT paused) AS "any"',
+      );
+      this.destinations = any;
+    } catch {
+      this.destinations = true; // unknown: look on every commit
+    }
+    this.wake();
   }
 
   async onModuleDestroy(): Promise<void> {
