@@ -9,6 +9,8 @@ import {
   ipKey,
   rowHash,
   rowHashHex,
+  CANONICAL_HEAD_SQL,
+  canonicalTail,
   type ChainFields,
 } from './chain/canonical.js';
 
@@ -61,49 +63,16 @@ export const CHAIN_SELECT = `SELECT id::text AS id, ${OCCURRED_AT_SQL} AS "occur
   FROM audit_events`;
 
 /**
- * The same fields for the walk's fast scan: as text, in this order, hashes as hex (whatever
- * `bytea_output` says), read as arrays with no type parsing.
+ * The same for the walk's fast scan, as text read with no type parsing: the canonical text up to
+ * `additional` (rendered by PostgreSQL), the IP, and the hashes as hex whatever `bytea_output` says.
  */
-const SCAN_SELECT = `SELECT id::text, ${OCCURRED_AT_SQL}, tag, actor_id, actor_name, actor_kind,
-  actor_token_id, actor_token_name, actor_two_factor, user_id, project_id, project_name,
-  host(ip), encode(ip_hash, 'hex'), user_agent, request_id, additional, plugin,
-  encode(prev_hash, 'hex'), encode(hash, 'hex')
+const SCAN_SELECT = `SELECT id::text, ${CANONICAL_HEAD_SQL}, host(ip), encode(ip_hash, 'hex'),
+  additional, plugin, encode(prev_hash, 'hex'), encode(hash, 'hex')
   FROM audit_events WHERE id > $1 AND id <= $2 ORDER BY audit_events.id`;
 type ScanRow = Array<string | null>;
-const [ID, IP, IP_HASH, PREV_HASH, HASH] = [0, 12, 13, 18, 19];
-
-/** A scanned row as the checks read it (only for the few rows they look at). */
-function chainRow(r: ScanRow): ChainRow {
-  const bytes = (hex: string | null) => (hex === null ? null : Buffer.from(hex, 'hex'));
-  return {
-    ...scanFields(r),
-    ip: r[IP],
-    ipHash: bytes(r[IP_HASH]),
-    prevHash: bytes(r[PREV_HASH]),
-    hash: bytes(r[HASH]),
-  };
-}
-
-function scanFields(r: ScanRow): Omit<ChainFields, 'ipHash'> {
-  return {
-    id: r[ID]!,
-    occurredAt: r[1]!,
-    tag: r[2]!,
-    actorId: r[3],
-    actorName: r[4],
-    actorKind: r[5]!,
-    actorTokenId: r[6],
-    actorTokenName: r[7],
-    actorTwoFactor: r[8],
-    userId: r[9],
-    projectId: r[10],
-    projectName: r[11],
-    userAgent: r[14],
-    requestId: r[15],
-    additional: r[16] === null ? null : JSON.parse(r[16]),
-    plugin: r[17]!,
-  };
-}
+const additional = (r: ScanRow): unknown =>
+  r[ADDITIONAL] === null ? null : JSON.parse(r[ADDITIONAL]);
+const [ID, HEAD, IP, IP_HASH, ADDITIONAL, PLUGIN, PREV_HASH, HASH] = [0, 1, 2, 3, 4, 5, 6, 7];
 
 /** Decimal ids without leading zeros, compared without BigInt. */
 function compareIds(a: string, b: string): number {
@@ -192,7 +161,7 @@ export class AuditVerifier {
     );
     if (cpIndex < 0) cpIndex = checkpoints.length;
 
-    let prev: ChainRow | undefined;
+    let prev: Pick<ChainRow, 'id' | 'hash'> | undefined;
     let prevPrevHash: Buffer | undefined;
     let expected: Buffer | undefined;
     let pending: ChainRow | undefined;
@@ -265,42 +234,6 @@ export class AuditVerifier {
       if (batch.length > 0) progress(batch[0].id, batch[batch.length - 1].id);
       return undefined;
     };
-    /**
-     * A range the fast scan found clean, joined to the walk: the same outcome as `walk` over its
-     * rows, which holds when its first row links to the last one walked and no checkpoint before
-     * the range is still waiting for a row. Otherwise false, and the range is walked row by row.
-     */
-    const join = (scan: RangeScan): ChainProblem | false | undefined => {
-      if (!scan.clean) return false;
-      if (!scan.first || !scan.last) return undefined; // no rows, and no checkpoint named one
-      if (pending) {
-        const problem = step(pending, chainRow(scan.first));
-        if (problem) return problem;
-        pending = undefined;
-      }
-      if (
-        expected === undefined ||
-        scan.first[PREV_HASH] !== expected.toString('hex') ||
-        (cpIndex < checkpoints.length && BigInt(checkpoints[cpIndex].headId) <= scan.from)
-      ) {
-        return false;
-      }
-      const last = chainRow(scan.last);
-      prevPrevHash =
-        scan.beforeLastHash !== undefined
-          ? Buffer.from(scan.beforeLastHash, 'hex')
-          : (prev?.hash ?? undefined);
-      prev = last;
-      expected = last.hash!;
-      cpIndex += scan.checkpoints;
-      result.checkpoints += scan.checkpoints;
-      result.rows += scan.rows;
-      result.firstId ??= scan.first[ID];
-      result.lastId = last.id;
-      progress(scan.first[ID]!, last.id);
-      return undefined;
-    };
-
     // PGlite is one connection; on a server, several backends read ranges while Node hashes.
     const poolSize = (this.dataSource.options as { extra?: { max?: number } }).extra?.max ?? 10;
     const runners = Array.from({ length: Math.max(1, Math.min(READ_AHEAD, poolSize)) }, () =>
@@ -315,13 +248,51 @@ export class AuditVerifier {
     };
     const Query = (this.dataSource.driver as unknown as { postgres: { Query: PgQueryClass } })
       .postgres.Query;
+    // The slow reads share the first runner: on PGlite there is no other connection.
+    const read = (sql: string, params: string[]): Promise<ChainRow[]> =>
+      queued(0, (runner) => runner.query(sql, params) as Promise<ChainRow[]>);
+
+    /**
+     * A range the fast scan found clean, joined to the walk: the same outcome as `walk` over its
+     * rows, which holds when its first row links to the last one walked and no checkpoint before
+     * the range is still waiting for a row. Otherwise false, and the range is walked row by row.
+     */
+    const join = async (scan: RangeScan): Promise<ChainProblem | false | undefined> => {
+      if (!scan.clean) return false;
+      if (!scan.first || !scan.last) return undefined; // no rows, and no checkpoint named one
+      if (pending) {
+        // The last row walked row by row is checked against the next, read in full.
+        const [first] = await read(`${CHAIN_SELECT} WHERE id = $1`, [scan.first[ID]!]);
+        if (!first) return false;
+        const problem = step(pending, first);
+        if (problem) return problem;
+        pending = undefined;
+      }
+      if (
+        expected === undefined ||
+        scan.first[PREV_HASH] !== expected.toString('hex') ||
+        (cpIndex < checkpoints.length && BigInt(checkpoints[cpIndex].headId) <= scan.from)
+      ) {
+        return false;
+      }
+      prevPrevHash =
+        scan.beforeLastHash !== undefined
+          ? Buffer.from(scan.beforeLastHash, 'hex')
+          : (prev?.hash ?? undefined);
+      prev = { id: scan.last[ID]!, hash: Buffer.from(scan.last[HASH]!, 'hex') };
+      expected = prev.hash!;
+      cpIndex += scan.checkpoints;
+      result.checkpoints += scan.checkpoints;
+      result.rows += scan.rows;
+      result.firstId ??= scan.first[ID];
+      result.lastId = prev.id;
+      progress(scan.first[ID]!, prev.id);
+      return undefined;
+    };
+
     let stopped = false;
     const reads: Array<Promise<RangeScan>> = [];
     try {
-      // The slow reads share the first runner: on PGlite there is no other connection.
-      const read = (sql: string, params: string[]): Promise<ChainRow[]> =>
-        queued(0, (runner) => runner.query(sql, params) as Promise<ChainRow[]>);
-
       // Up to the last id at the start, the walk scans id ranges rather than keyset pages, so
       // several are read at once while Node hashes; ids are dense but for rolled-back
       // transactions, and a pruned prefix is skipped. A range the scan finds anything wrong in
@@ -346,7 +317,7 @@ export class AuditVerifier {
       while (reads.length > 0) {
         const scan = await reads.shift()!;
         readAhead();
-        let problem = join(scan);
+        let problem = await join(scan);
         if (problem === false) {
           problem = walk(
             await read(`${CHAIN_SELECT} WHERE id > $1 AND id <= $2 ORDER BY audit_events.id`, [
@@ -423,7 +394,7 @@ export class AuditVerifier {
         prevHash === null ||
         hash === null ||
         (scan.last && scan.last[HASH] !== prevHash) ||
-        rowHashHex(prevHash, scanFields(r), r[IP_HASH]) !== hash ||
+        rowHashHex(prevHash, r[HEAD] + canonicalTail(additional(r), r[PLUGIN]!)) !== hash ||
         (ip !== null && r[IP_HASH] !== this.ipKeyHex(ip))
       ) {
         scan.clean = false;
@@ -538,7 +509,7 @@ export class AuditVerifier {
   private checkRow(
     row: ChainRow,
     next: ChainRow | undefined,
-    prev: ChainRow | undefined,
+    prev: Pick<ChainRow, 'id'> | undefined,
     expected: Buffer,
     prevPrevHash: Buffer | undefined,
   ): ChainProblem | undefined {

@@ -1,4 +1,12 @@
-import { canonical, canonicalJson, rowHash, rowHashHex, type ChainFields } from './canonical.js';
+import {
+  canonical,
+  canonicalJson,
+  canonicalTail,
+  canonicalText,
+  rowHash,
+  rowHashHex,
+  type ChainFields,
+} from './canonical.js';
 
 /** The encoding as first written: a deep copy with keys sorted. Existing chains hash this. */
 function sortedCopy(value: unknown): unknown {
@@ -61,19 +69,19 @@ describe('the canonical encoding', () => {
   });
 
   it('hashes hex and text as read (the verify walk) to the same hash as the Buffers', () => {
-    const { ipHash, ...fields } = row;
     const prev = Buffer.alloc(32, 9);
-    expect(rowHashHex(prev.toString('hex'), fields, ipHash!.toString('hex'))).toBe(
-      rowHash(prev, row).toString('hex'),
-    );
+    const text = (r: ChainFields) => canonicalText(r, r.ipHash?.toString('hex') ?? null);
+    expect(rowHashHex(prev.toString('hex'), text(row))).toBe(rowHash(prev, row).toString('hex'));
     // Longer than the reused buffer: hashed the plain way.
     const long = { ...row, userAgent: '😀é'.repeat(20_000) };
     expect(canonical(long).length).toBeGreaterThan(64 * 1024);
-    expect(rowHashHex(prev.toString('hex'), { ...long }, ipHash!.toString('hex'))).toBe(
-      rowHash(prev, long).toString('hex'),
-    );
-    expect(rowHashHex(prev.toString('hex'), { ...fields, additional: null }, null)).toBe(
-      rowHash(prev, { ...row, ipHash: null, additional: null }).toString('hex'),
-    );
+    expect(rowHashHex(prev.toString('hex'), text(long))).toBe(rowHash(prev, long).toString('hex'));
+  });
+
+  it('ends with the tail the verify walk appends to the head PostgreSQL renders', () => {
+    for (const additional of [row.additional, null, { z: ['é', { y: 1, x: 2 }] }]) {
+      const full = canonicalText({ ...row, additional }, null);
+      expect(full.endsWith(`,${canonicalTail(additional, row.plugin)}`)).toBe(true);
+    }
   });
 });
