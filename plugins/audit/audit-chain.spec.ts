@@ -7,7 +7,7 @@ import { AuditVerifier, CHAIN_SELECT, type ChainRow } from './audit.verifier.js'
 import { AuditWriter } from './audit.writer.js';
 import {
   CANONICAL_HEAD_SQL,
-  canonicalTail,
+  canonicalFromHead,
   canonicalText,
   ipKey,
   rowHash,
@@ -398,7 +398,7 @@ describe('the audit hash chain', () => {
         fields.requestId,
       ],
     );
-    expect(head + canonicalTail(fields.additional, fields.plugin)).toBe(
+    expect(canonicalFromHead(head, fields.additional, fields.plugin)).toBe(
       canonicalText(fields, fields.ipHash!.toString('hex')),
     );
   });

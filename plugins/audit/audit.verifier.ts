@@ -10,7 +10,7 @@ import {
   rowHash,
   rowHashHex,
   CANONICAL_HEAD_SQL,
-  canonicalTail,
+  canonicalFromHead,
   type ChainFields,
 } from './chain/canonical.js';
 
@@ -394,7 +394,7 @@ export class AuditVerifier {
         prevHash === null ||
         hash === null ||
         (scan.last && scan.last[HASH] !== prevHash) ||
-        rowHashHex(prevHash, r[HEAD] + canonicalTail(additional(r), r[PLUGIN]!)) !== hash ||
+        rowHashHex(prevHash, canonicalFromHead(r[HEAD]!, additional(r), r[PLUGIN]!)) !== hash ||
         (ip !== null && r[IP_HASH] !== this.ipKeyHex(ip))
       ) {
         scan.clean = false;

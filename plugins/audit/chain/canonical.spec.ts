@@ -1,7 +1,7 @@
 import {
   canonical,
   canonicalJson,
-  canonicalTail,
+  canonicalFromHead,
   canonicalText,
   rowHash,
   rowHashHex,
@@ -78,10 +78,12 @@ describe('the canonical encoding', () => {
     expect(rowHashHex(prev.toString('hex'), text(long))).toBe(rowHash(prev, long).toString('hex'));
   });
 
-  it('ends with the tail the verify walk appends to the head PostgreSQL renders', () => {
+  it('builds the canonical text from a JSON array of the fields up to `request_id`', () => {
     for (const additional of [row.additional, null, { z: ['é', { y: 1, x: 2 }] }]) {
-      const full = canonicalText({ ...row, additional }, null);
-      expect(full.endsWith(`,${canonicalTail(additional, row.plugin)}`)).toBe(true);
+      const r = { ...row, additional };
+      const full = canonicalText(r, null);
+      const head = JSON.stringify((JSON.parse(full) as unknown[]).slice(0, 16));
+      expect(canonicalFromHead(head, additional, row.plugin)).toBe(full);
     }
   });
 });

@@ -128,36 +128,36 @@ export function rowHash(prevHash: Buffer, row: ChainFields): Buffer {
 }
 
 /**
- * {@link canonicalText} up to and including `request_id` and its comma, rendered by PostgreSQL
- * for the verify walk, so that it need not parse and re-serialise sixteen fields a row: `to_json`
- * escapes text as `JSON.stringify` does (`"`, `\`, `\b \f \n \r \t`, other control characters
- * as lower-case `\u00xx`, the rest as is) and uuids come out in lower case. A rendering that
- * differed could only make a row fail the fast check (it is then hashed the plain way): JSON
- * that hashes to the stored hash decodes to the values that were hashed.
+ * {@link canonicalText} up to `request_id`, as a JSON array rendered by PostgreSQL for the verify
+ * walk, so that it need not parse and re-serialise sixteen fields a row (see
+ * {@link canonicalFromHead}). `array_to_json` writes no spaces and escapes text as
+ * `JSON.stringify` does (`"`, `\`, `\b \f \n \r \t`, other control characters as lower-case
+ * `\u00xx`, the rest as is), and uuids come out in lower case. A rendering that differed could
+ * only make a row fail the fast check (it is then hashed the plain way): JSON that hashes to the
+ * stored hash decodes to the values that were hashed.
  */
-export const CANONICAL_HEAD_SQL = `concat('[${JSON.stringify(CHAIN_VERSION)},', ${[
+export const CANONICAL_HEAD_SQL = `array_to_json(ARRAY[${[
+  `'${CHAIN_VERSION}'`,
   'id::text',
   OCCURRED_AT_SQL,
-  'tag',
-  'actor_id',
-  'actor_name',
-  'actor_kind',
-  'actor_token_id',
-  'actor_token_name',
-  'actor_two_factor',
-  'user_id',
-  'project_id',
-  'project_name',
+  'tag::text',
+  'actor_id::text',
+  'actor_name::text',
+  'actor_kind::text',
+  'actor_token_id::text',
+  'actor_token_name::text',
+  'actor_two_factor::text',
+  'user_id::text',
+  'project_id::text',
+  'project_name::text',
   `encode(ip_hash, 'hex')`,
-  'user_agent',
-  'request_id',
-]
-  .map((field) => `coalesce(to_json(${field})::text, 'null'), ','`)
-  .join(', ')})`;
+  'user_agent::text',
+  'request_id::text',
+].join(', ')}])::text`;
 
-/** The rest of {@link canonicalText} after {@link CANONICAL_HEAD_SQL}. */
-export function canonicalTail(additional: unknown, plugin: string): string {
-  return `${JSON.stringify(canonicalJson(additional ?? {}))},${JSON.stringify(plugin)}]`;
+/** {@link canonicalText} from {@link CANONICAL_HEAD_SQL}'s array and the fields after it. */
+export function canonicalFromHead(head: string, additional: unknown, plugin: string): string {
+  return `${head.slice(0, -1)},${JSON.stringify(canonicalJson(additional ?? {}))},${JSON.stringify(plugin)}]`;
 }
 
 const scratch = Buffer.allocUnsafe(64 * 1024);
