@@ -5,6 +5,8 @@
 // Usage: npm run bench:audit-chain [-- TRANSACTIONS VERIFY_EVENTS]  (VERIFY_EVENTS 0: inserts only)
 // BENCH_SYNC_COMMIT=off runs both kinds of insert with synchronous_commit off, to show how much
 // of the chain's cost is the WAL flush it waits for while holding the write lock.
+// BENCH_KEEP=1 keeps the database and data directory and prints how to re-run verify on them
+// (for profiling verify without refilling a million events).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -190,7 +192,14 @@ try {
   );
 } finally {
   await pool.end();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  if (process.env.BENCH_KEEP) {
+    console.log(
+      `kept: DATABASE_URL=${url} LARDER_DATA_DIR=${dataDir} LARDER_SECRET=${secret} ` +
+        `LARDER_PLUGINS=audit node bin/larder.mjs audit verify  (drop with DROP DATABASE ${name})`,
+    );
+  } else {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
   await admin.end();
-  rmSync(dataDir, { recursive: true, force: true });
 }

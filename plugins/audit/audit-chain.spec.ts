@@ -5,7 +5,14 @@ import { AuditRetention } from './audit.retention.js';
 import { AuditSigner } from './audit.signer.js';
 import { AuditVerifier, CHAIN_SELECT, type ChainRow } from './audit.verifier.js';
 import { AuditWriter } from './audit.writer.js';
-import { ipKey, rowHash } from './chain/canonical.js';
+import {
+  CANONICAL_HEAD_SQL,
+  canonicalFromHead,
+  canonicalText,
+  ipKey,
+  rowHash,
+  type ChainFields,
+} from './chain/canonical.js';
 
 const DAY = 24 * 60 * 60_000;
 
@@ -397,4 +404,56 @@ describe('the audit hash chain', () => {
       Math.min(25, before[0].n),
     );
   }, 60_000);
+
+  it('renders the canonical text up to `additional` in SQL exactly as the encoding does', async () => {
+    // Every control character, quotes, backslashes, non-ASCII and astral text, U+2028/9.
+    const nasty = `${Array.from({ length: 32 }, (_, i) => String.fromCharCode(i + 1 === 32 ? 127 : i + 1)).join('')} "q" \\ / é Ø 中 😀 \u2028\u2029 </script>`;
+    const fields: ChainFields = {
+      id: '9007199254740993',
+      occurredAt: '2026-11-26T12:00:00.123456Z',
+      tag: 'admin:user:disable',
+      actorId: 'A1B2C3D4-0000-4000-8000-00000000000F',
+      actorName: nasty,
+      actorKind: 'user',
+      actorTokenId: null,
+      actorTokenName: nasty.toUpperCase(),
+      actorTwoFactor: null,
+      userId: '11111111-2222-4333-8444-555555555555',
+      projectId: null,
+      projectName: 'numpy',
+      ipHash: ipKey(t.config.secret, '2001:db8::1'),
+      userAgent: nasty,
+      requestId: null,
+      additional: { b: [nasty, 1.5, null], a: true },
+      plugin: 'core',
+    };
+    const [{ head }] = await q(
+      `SELECT ${CANONICAL_HEAD_SQL} AS head FROM (SELECT $1::bigint AS id,
+         $2::timestamptz AS occurred_at, $3::varchar AS tag, $4::uuid AS actor_id,
+         $5::varchar AS actor_name, $6::varchar AS actor_kind, $7::uuid AS actor_token_id,
+         $8::varchar AS actor_token_name, $9::varchar AS actor_two_factor, $10::uuid AS user_id,
+         $11::uuid AS project_id, $12::varchar AS project_name, $13::bytea AS ip_hash,
+         $14::varchar AS user_agent, $15::varchar AS request_id) AS audit_events`,
+      [
+        fields.id,
+        fields.occurredAt,
+        fields.tag,
+        fields.actorId,
+        fields.actorName,
+        fields.actorKind,
+        fields.actorTokenId,
+        fields.actorTokenName,
+        fields.actorTwoFactor,
+        fields.userId,
+        fields.projectId,
+        fields.projectName,
+        fields.ipHash,
+        fields.userAgent,
+        fields.requestId,
+      ],
+    );
+    expect(canonicalFromHead(head, fields.additional, fields.plugin)).toBe(
+      canonicalText(fields, fields.ipHash!.toString('hex')),
+    );
+  });
 });

@@ -1,9 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type QueryRunner } from 'typeorm';
 import { CONFIG, type Config } from '../../src/plugin-api/index.js';
 import { AuditCheckpoint } from './audit-checkpoint.entity.js';
 import { AuditSigner } from './audit.signer.js';
-import { GENESIS, OCCURRED_AT_SQL, ipKey, rowHash, type ChainFields } from './chain/canonical.js';
+import {
+  GENESIS,
+  OCCURRED_AT_SQL,
+  ipKey,
+  rowHash,
+  rowHashHex,
+  CANONICAL_HEAD_SQL,
+  canonicalFromHead,
+  type ChainFields,
+} from './chain/canonical.js';
 
 /** What broke, and where: the first problem the walk meets. */
 export interface ChainProblem {
@@ -52,6 +61,54 @@ export const CHAIN_SELECT = `SELECT id::text AS id, ${OCCURRED_AT_SQL} AS "occur
   project_name AS "projectName", host(ip) AS ip, ip_hash AS "ipHash", user_agent AS "userAgent",
   request_id AS "requestId", additional, plugin, prev_hash AS "prevHash", hash
   FROM audit_events`;
+
+/**
+ * The same for the walk's fast scan, as text read with no type parsing: the canonical text up to
+ * `additional` (rendered by PostgreSQL), the IP, and the hashes as hex whatever `bytea_output` says.
+ */
+const SCAN_SELECT = `SELECT id::text, ${CANONICAL_HEAD_SQL}, host(ip), encode(ip_hash, 'hex'),
+  additional, plugin, encode(prev_hash, 'hex'), encode(hash, 'hex')
+  FROM audit_events WHERE id > $1 AND id <= $2 ORDER BY audit_events.id`;
+type ScanRow = Array<string | null>;
+const additional = (r: ScanRow): unknown =>
+  r[ADDITIONAL] === null ? null : JSON.parse(r[ADDITIONAL]);
+const [ID, HEAD, IP, IP_HASH, ADDITIONAL, PLUGIN, PREV_HASH, HASH] = [0, 1, 2, 3, 4, 5, 6, 7];
+
+/** Decimal ids without leading zeros, compared without BigInt. */
+function compareIds(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/** What the fast scan of one id range found: enough to join it to the walk. */
+interface RangeScan {
+  from: bigint;
+  to: bigint;
+  /** Every row passed every check `checkRow` makes, and every checkpoint in the range held. */
+  clean: boolean;
+  rows: number;
+  first?: ScanRow;
+  last?: ScanRow;
+  /** The hash of the row before `last`. */
+  beforeLastHash?: string;
+  checkpoints: number;
+}
+
+/** The pg client of a query runner, as far as the scan uses it. */
+interface PgClient {
+  query(query: unknown): unknown;
+}
+interface PgQuery {
+  on(event: 'row', listener: (row: ScanRow) => void): this;
+  on(event: 'end', listener: () => void): this;
+  on(event: 'error', listener: (error: Error) => void): this;
+}
+type PgQueryClass = new (config: {
+  text: string;
+  values: string[];
+  rowMode: 'array';
+  types: { getTypeParser: () => (value: string) => string };
+}) => PgQuery;
+const asText = { getTypeParser: () => (value: string) => value };
 
 /**
  * `larder audit verify`: walks `audit_events` in id order in keyset batches (flat memory),
@@ -104,7 +161,7 @@ export class AuditVerifier {
     );
     if (cpIndex < 0) cpIndex = checkpoints.length;
 
-    let prev: ChainRow | undefined;
+    let prev: Pick<ChainRow, 'id' | 'hash'> | undefined;
     let prevPrevHash: Buffer | undefined;
     let expected: Buffer | undefined;
     let pending: ChainRow | undefined;
@@ -159,11 +216,13 @@ export class AuditVerifier {
       return undefined;
     };
 
-    const read = (sql: string, params: string[]): Promise<ChainRow[]> => {
-      const rows: Promise<ChainRow[]> = this.dataSource.query(sql, params);
-      rows.catch(() => undefined); // handled when awaited; the walk may stop before
-      return rows;
-    };
+    const progress = (first: string, last: string) =>
+      options.onProgress?.({
+        rows: result.rows,
+        lastId: last,
+        minId: range.min ?? first,
+        maxId: range.max ?? last,
+      });
     const walk = (batch: ChainRow[]): ChainProblem | undefined => {
       for (const row of batch) {
         if (pending) {
@@ -172,53 +231,118 @@ export class AuditVerifier {
         }
         pending = row;
       }
-      if (batch.length > 0) {
-        options.onProgress?.({
-          rows: result.rows,
-          lastId: batch[batch.length - 1].id,
-          minId: range.min ?? batch[0].id,
-          maxId: range.max ?? batch[batch.length - 1].id,
-        });
+      if (batch.length > 0) progress(batch[0].id, batch[batch.length - 1].id);
+      return undefined;
+    };
+    // PGlite is one connection; on a server, several backends read ranges while Node hashes.
+    const poolSize = (this.dataSource.options as { extra?: { max?: number } }).extra?.max ?? 10;
+    const runners = Array.from({ length: Math.max(1, Math.min(READ_AHEAD, poolSize)) }, () =>
+      this.dataSource.createQueryRunner(),
+    );
+    // One query at a time on each connection (pg queues them, but deprecates doing so).
+    const tails: Array<Promise<unknown>> = runners.map(() => Promise.resolve());
+    const queued = <T>(lane: number, run: (runner: QueryRunner) => Promise<T>): Promise<T> => {
+      const done = tails[lane].then(() => run(runners[lane]));
+      tails[lane] = done.catch(() => undefined);
+      return done;
+    };
+    const Query = (this.dataSource.driver as unknown as { postgres: { Query: PgQueryClass } })
+      .postgres.Query;
+    // The slow reads share the first runner: on PGlite there is no other connection.
+    const read = (sql: string, params: string[]): Promise<ChainRow[]> =>
+      queued(0, (runner) => runner.query(sql, params) as Promise<ChainRow[]>);
+
+    /**
+     * A range the fast scan found clean, joined to the walk: the same outcome as `walk` over its
+     * rows, which holds when its first row links to the last one walked and no checkpoint before
+     * the range is still waiting for a row. Otherwise false, and the range is walked row by row.
+     */
+    const join = async (scan: RangeScan): Promise<ChainProblem | false | undefined> => {
+      if (!scan.clean) return false;
+      if (!scan.first || !scan.last) return undefined; // no rows, and no checkpoint named one
+      if (pending) {
+        // The last row walked row by row is checked against the next, read in full.
+        const [first] = await read(`${CHAIN_SELECT} WHERE id = $1`, [scan.first[ID]!]);
+        if (!first) return false;
+        const problem = step(pending, first);
+        if (problem) return problem;
+        pending = undefined;
       }
+      if (
+        expected === undefined ||
+        scan.first[PREV_HASH] !== expected.toString('hex') ||
+        (cpIndex < checkpoints.length && BigInt(checkpoints[cpIndex].headId) <= scan.from)
+      ) {
+        return false;
+      }
+      prevPrevHash =
+        scan.beforeLastHash !== undefined
+          ? Buffer.from(scan.beforeLastHash, 'hex')
+          : (prev?.hash ?? undefined);
+      prev = { id: scan.last[ID]!, hash: Buffer.from(scan.last[HASH]!, 'hex') };
+      expected = prev.hash!;
+      cpIndex += scan.checkpoints;
+      result.checkpoints += scan.checkpoints;
+      result.rows += scan.rows;
+      result.firstId ??= scan.first[ID];
+      result.lastId = prev.id;
+      progress(scan.first[ID]!, prev.id);
       return undefined;
     };
 
-    // Up to the last id at the start, the walk reads id ranges rather than keyset pages, so
-    // several are read at once (on a server, by several backends) while Node hashes; ids are
-    // dense but for rolled-back transactions, and a pruned prefix is skipped.
-    const max = range.max === null ? 0n : BigInt(range.max);
-    let next = BigInt(cursor);
-    if (range.min !== null && BigInt(range.min) - 1n > next) next = BigInt(range.min) - 1n;
-    const reads: Array<Promise<ChainRow[]>> = [];
-    const readAhead = () => {
-      while (reads.length < READ_AHEAD && next < max) {
-        const from = next;
-        next = from + BigInt(batchSize) < max ? from + BigInt(batchSize) : max;
-        reads.push(
-          read(`${CHAIN_SELECT} WHERE id > $1 AND id <= $2 ORDER BY audit_events.id`, [
-            from.toString(),
-            next.toString(),
-          ]),
-        );
-      }
-    };
-    readAhead();
-    while (reads.length > 0) {
-      const batch = await reads.shift()!;
+    let stopped = false;
+    const reads: Array<Promise<RangeScan>> = [];
+    try {
+      // Up to the last id at the start, the walk scans id ranges rather than keyset pages, so
+      // several are read at once while Node hashes; ids are dense but for rolled-back
+      // transactions, and a pruned prefix is skipped. A range the scan finds anything wrong in
+      // (or cannot join) is read again and walked row by row, which names the problem.
+      const max = range.max === null ? 0n : BigInt(range.max);
+      let next = BigInt(cursor);
+      if (range.min !== null && BigInt(range.min) - 1n > next) next = BigInt(range.min) - 1n;
+      let scanned = 0;
+      const readAhead = () => {
+        while (reads.length < READ_AHEAD && next < max) {
+          const from = next;
+          next = from + BigInt(batchSize) < max ? from + BigInt(batchSize) : max;
+          const to = next;
+          const scan = queued(scanned++ % runners.length, (runner) =>
+            this.scan(runner, Query, from, to, checkpoints, () => stopped),
+          );
+          scan.catch(() => undefined); // handled when awaited; the walk may stop before
+          reads.push(scan);
+        }
+      };
       readAhead();
-      const problem = walk(batch);
-      if (problem) return finish(problem);
-    }
-    // Rows appended while the walk ran: keyset pages to the end.
-    for (let after = next.toString(); ;) {
-      const batch = await read(`${CHAIN_SELECT} WHERE id > $1 ORDER BY audit_events.id LIMIT $2`, [
-        after,
-        String(batchSize),
-      ]);
-      const problem = walk(batch);
-      if (problem) return finish(problem);
-      if (batch.length < batchSize) break;
-      after = batch[batch.length - 1].id;
+      while (reads.length > 0) {
+        const scan = await reads.shift()!;
+        readAhead();
+        let problem = await join(scan);
+        if (problem === false) {
+          problem = walk(
+            await read(`${CHAIN_SELECT} WHERE id > $1 AND id <= $2 ORDER BY audit_events.id`, [
+              scan.from.toString(),
+              scan.to.toString(),
+            ]),
+          );
+        }
+        if (problem) return finish(problem);
+      }
+      // Rows appended while the walk ran: keyset pages to the end.
+      for (let after = next.toString(); ;) {
+        const batch = await read(
+          `${CHAIN_SELECT} WHERE id > $1 ORDER BY audit_events.id LIMIT $2`,
+          [after, String(batchSize)],
+        );
+        const problem = walk(batch);
+        if (problem) return finish(problem);
+        if (batch.length < batchSize) break;
+        after = batch[batch.length - 1].id;
+      }
+    } finally {
+      stopped = true;
+      await Promise.all(tails);
+      await Promise.all(runners.map((r) => r.release()));
     }
     if (pending) {
       const problem = step(pending, undefined);
@@ -239,8 +363,93 @@ export class AuditVerifier {
     return finish();
   }
 
+  /**
+   * Streams the rows with ids in (from, to] and runs `checkRow`'s and the checkpoints' checks on
+   * each as it arrives, keeping none: holding a million rows' objects, even a few batches at a
+   * time, cost more in garbage collection than the hashing.
+   */
+  private scan(
+    runner: QueryRunner,
+    Query: PgQueryClass,
+    from: bigint,
+    to: bigint,
+    checkpoints: AuditCheckpoint[],
+    stopped: () => boolean,
+  ): Promise<RangeScan> {
+    const signed = checkpoints
+      .filter((c) => BigInt(c.headId) > from && BigInt(c.headId) <= to)
+      .map((c) => ({
+        headId: c.headId,
+        column: c.kind === 'anchor' ? PREV_HASH : HASH,
+        hash: c.headHash.toString('hex'),
+      }));
+    const scan: RangeScan = { from, to, clean: true, rows: 0, checkpoints: 0 };
+    if (stopped()) return Promise.resolve({ ...scan, clean: false }); // read ahead, not needed
+    const onRow = (r: ScanRow) => {
+      if (!scan.clean || stopped()) return;
+      const prevHash = r[PREV_HASH];
+      const hash = r[HASH];
+      const ip = r[IP];
+      if (
+        prevHash === null ||
+        hash === null ||
+        (scan.last && scan.last[HASH] !== prevHash) ||
+        rowHashHex(prevHash, canonicalFromHead(r[HEAD]!, additional(r), r[PLUGIN]!)) !== hash ||
+        (ip !== null && r[IP_HASH] !== this.ipKeyHex(ip))
+      ) {
+        scan.clean = false;
+        return;
+      }
+      const id = r[ID]!;
+      while (
+        scan.checkpoints < signed.length &&
+        compareIds(signed[scan.checkpoints].headId, id) <= 0
+      ) {
+        const c = signed[scan.checkpoints];
+        if (c.headId !== id || r[c.column] !== c.hash) {
+          scan.clean = false;
+          return;
+        }
+        scan.checkpoints++;
+      }
+      if (scan.last) scan.beforeLastHash = scan.last[HASH]!;
+      else scan.first = r;
+      scan.last = r;
+      scan.rows++;
+    };
+    return runner.connect().then(
+      (client: PgClient) =>
+        new Promise<RangeScan>((resolve, reject) => {
+          const query = new Query({
+            text: SCAN_SELECT,
+            values: [from.toString(), to.toString()],
+            rowMode: 'array',
+            types: asText,
+          });
+          query.on('row', onRow);
+          query.on('error', reject);
+          query.on('end', () => {
+            // A checkpoint in the range whose row is not there: the walk names it.
+            if (scan.checkpoints < signed.length) scan.clean = false;
+            resolve(scan);
+          });
+          client.query(query);
+        }),
+    );
+  }
+
   /** Few distinct IPs, many rows: an HMAC per distinct IP, not per row. */
   private readonly ipKeys = new Map<string, Buffer>();
+  private readonly ipKeysHex = new Map<string, string>();
+  private ipKeyHex(ip: string): string {
+    let key = this.ipKeysHex.get(ip);
+    if (key === undefined) {
+      if (this.ipKeysHex.size >= 50_000) this.ipKeysHex.clear();
+      key = this.ipKey(ip).toString('hex');
+      this.ipKeysHex.set(ip, key);
+    }
+    return key;
+  }
   private ipKey(ip: string): Buffer {
     let key = this.ipKeys.get(ip);
     if (!key) {
@@ -300,7 +509,7 @@ export class AuditVerifier {
   private checkRow(
     row: ChainRow,
     next: ChainRow | undefined,
-    prev: ChainRow | undefined,
+    prev: Pick<ChainRow, 'id'> | undefined,
     expected: Buffer,
     prevPrevHash: Buffer | undefined,
   ): ChainProblem | undefined {

@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, hash } from 'node:crypto';
 import { SocketAddress, isIP } from 'node:net';
 
 /**
@@ -51,48 +51,131 @@ export function isoMicros(date: Date): string {
 
 /** Deep copy with object keys sorted; what JSON can hold only (as jsonb gives it back). */
 export function canonicalJson(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonicalJson);
+  // Most values are already in canonical order (jsonb returns short keys first): no copy then.
+  if (isCanonical(value)) return value;
+  return sortedCopy(value);
+}
+
+function sortedCopy(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedCopy);
   if (value !== null && typeof value === 'object') {
     const sorted: Record<string, unknown> = {};
     for (const key of Object.keys(value).sort()) {
-      sorted[key] = canonicalJson((value as Record<string, unknown>)[key]);
+      sorted[key] = sortedCopy((value as Record<string, unknown>)[key]);
     }
     return sorted;
   }
   return value;
 }
 
+/**
+ * Whether {@link sortedCopy} would serialise exactly as `value` does: plain arrays and objects
+ * only, every object's keys already in `.sort()` order (the copy then gets the same key order,
+ * integer-like keys included), and no `__proto__` (the copy's assignment would set the prototype
+ * and drop the key) or `toJSON` key. Anything else takes the copy, as before.
+ */
+function isCanonical(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return typeof value !== 'function';
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  if (Array.isArray(value)) {
+    if (prototype !== Array.prototype) return false;
+    for (const item of value) if (!isCanonical(item)) return false;
+    return true;
+  }
+  if (prototype !== Object.prototype && prototype !== null) return false;
+  const keys = Object.keys(value);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    if (key === '__proto__' || key === 'toJSON' || (i > 0 && !(keys[i - 1] < key))) return false;
+    if (!isCanonical((value as Record<string, unknown>)[key])) return false;
+  }
+  return true;
+}
+
 const lower = (value: string | null) => (value === null ? null : value.toLowerCase());
+
+/** The text hashed after `prev_hash`, with `ip_hash` given as lower-case hex. */
+export function canonicalText(row: Omit<ChainFields, 'ipHash'>, ipHashHex: string | null): string {
+  return JSON.stringify([
+    CHAIN_VERSION,
+    row.id,
+    row.occurredAt,
+    row.tag,
+    lower(row.actorId),
+    row.actorName,
+    row.actorKind,
+    lower(row.actorTokenId),
+    row.actorTokenName,
+    row.actorTwoFactor,
+    lower(row.userId),
+    lower(row.projectId),
+    row.projectName,
+    ipHashHex,
+    row.userAgent,
+    row.requestId,
+    canonicalJson(row.additional ?? {}),
+    row.plugin,
+  ]);
+}
 
 /** The bytes hashed after `prev_hash`. */
 export function canonical(row: ChainFields): Buffer {
-  return Buffer.from(
-    JSON.stringify([
-      CHAIN_VERSION,
-      row.id,
-      row.occurredAt,
-      row.tag,
-      lower(row.actorId),
-      row.actorName,
-      row.actorKind,
-      lower(row.actorTokenId),
-      row.actorTokenName,
-      row.actorTwoFactor,
-      lower(row.userId),
-      lower(row.projectId),
-      row.projectName,
-      row.ipHash ? row.ipHash.toString('hex') : null,
-      row.userAgent,
-      row.requestId,
-      canonicalJson(row.additional ?? {}),
-      row.plugin,
-    ]),
-    'utf8',
-  );
+  return Buffer.from(canonicalText(row, row.ipHash ? row.ipHash.toString('hex') : null), 'utf8');
 }
 
 export function rowHash(prevHash: Buffer, row: ChainFields): Buffer {
   return createHash('sha256').update(prevHash).update(canonical(row)).digest();
+}
+
+/**
+ * {@link canonicalText} up to `request_id`, as a JSON array rendered by PostgreSQL for the verify
+ * walk, so that it need not parse and re-serialise sixteen fields a row (see
+ * {@link canonicalFromHead}). `array_to_json` writes no spaces and escapes text as
+ * `JSON.stringify` does (`"`, `\`, `\b \f \n \r \t`, other control characters as lower-case
+ * `\u00xx`, the rest as is), and uuids come out in lower case. A rendering that differed could
+ * only make a row fail the fast check (it is then hashed the plain way): JSON that hashes to the
+ * stored hash decodes to the values that were hashed.
+ */
+export const CANONICAL_HEAD_SQL = `array_to_json(ARRAY[${[
+  `'${CHAIN_VERSION}'`,
+  'id::text',
+  OCCURRED_AT_SQL,
+  'tag::text',
+  'actor_id::text',
+  'actor_name::text',
+  'actor_kind::text',
+  'actor_token_id::text',
+  'actor_token_name::text',
+  'actor_two_factor::text',
+  'user_id::text',
+  'project_id::text',
+  'project_name::text',
+  `encode(ip_hash, 'hex')`,
+  'user_agent::text',
+  'request_id::text',
+].join(', ')}])::text`;
+
+/** {@link canonicalText} from {@link CANONICAL_HEAD_SQL}'s array and the fields after it. */
+export function canonicalFromHead(head: string, additional: unknown, plugin: string): string {
+  return `${head.slice(0, -1)},${JSON.stringify(canonicalJson(additional ?? {}))},${JSON.stringify(plugin)}]`;
+}
+
+const scratch = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * {@link rowHash} for the verify walk, of `prev_hash` as hex and the canonical text: lower-case
+ * hex out. A one-shot hash of a reused buffer, as a million rows' worth of Hash objects and
+ * Buffers cost more than the hashing.
+ */
+export function rowHashHex(prevHashHex: string, text: string): string {
+  const prevLength = prevHashHex.length >>> 1;
+  // UTF-8 takes at most 3 bytes per UTF-16 unit.
+  if (prevLength + text.length * 3 > scratch.length) {
+    return createHash('sha256').update(prevHashHex, 'hex').update(text, 'utf8').digest('hex');
+  }
+  const start = scratch.write(prevHashHex, 0, 'hex');
+  const end = start + scratch.write(text, start, 'utf8');
+  return hash('sha256', scratch.subarray(0, end), 'hex');
 }
 
 /** An IP in the one text form used for keyed hashes (`2001:DB8:0::1` → `2001:db8::1`). */
