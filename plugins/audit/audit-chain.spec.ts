@@ -1,9 +1,11 @@
 import { createUser, csrfFrom, login } from '../../test/helpers/factories.js';
 import { createPluginTestApp, testContext, type TestApp } from '../../test/helpers/test-app.js';
+import { databaseMode } from '../../test/helpers/test-database.js';
 import { AuditCheckpoints } from './audit.checkpoints.js';
 import { AuditRetention } from './audit.retention.js';
 import { AuditSigner } from './audit.signer.js';
 import { AuditVerifier, CHAIN_SELECT, type ChainRow } from './audit.verifier.js';
+import { AUDIT_WRITE_LOCK } from './audit.queries.js';
 import { AuditWriter } from './audit.writer.js';
 import {
   CANONICAL_HEAD_SQL,
@@ -351,24 +353,40 @@ describe('the audit hash chain', () => {
     await q('DELETE FROM audit_events WHERE id IN (1, 2)');
   }, 60_000);
 
-  it('commits audited transactions without waiting for the disk under the lock, and waits after', async () => {
+  it('commits without waiting for the disk under a contended lock, and waits after', async () => {
     const context = testContext({ kind: 'system', name: 'test:chain' });
-    const inside = await t.dataSource.transaction(async (tx) => {
-      await writer.insertNow(tx, [
-        writer.build({ tag: 'admin:user:disable', plugin: 'core' }, context),
-      ]);
-      const [{ synchronous_commit: mode }] = await tx.query('SHOW synchronous_commit');
-      const [{ lsn }] = await tx.query('SELECT pg_current_wal_insert_lsn()::text AS lsn');
-      return { mode, lsn };
-    });
-    // Only the audited transaction committed asynchronously…
-    expect(inside.mode).toBe('off');
+    const audited = () =>
+      t.dataSource.transaction(async (tx) => {
+        await writer.insertNow(tx, [
+          writer.build({ tag: 'admin:user:disable', plugin: 'core' }, context),
+        ]);
+        const [{ synchronous_commit: mode }] = await tx.query('SHOW synchronous_commit');
+        const [{ lsn }] = await tx.query('SELECT pg_current_wal_insert_lsn()::text AS lsn');
+        return { mode, lsn };
+      });
+    const flushedTo = async (lsn: string) =>
+      (await q('SELECT pg_current_wal_flush_lsn() >= $1::pg_lsn AS f', [lsn]))[0].f;
+    // The lock was free: an ordinary synchronous commit.
+    const alone = await audited();
+    expect(alone.mode).toBe('on');
+    expect(await flushedTo(alone.lsn)).toBe(true);
+    // The embedded database has one connection, so no other can hold the lock meanwhile.
+    if (databaseMode === 'server') {
+      const holder = t.dataSource.createQueryRunner();
+      await holder.connect();
+      await holder.startTransaction();
+      await holder.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_WRITE_LOCK]);
+      const waiting = audited();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await holder.commitTransaction();
+      await holder.release();
+      const queued = await waiting;
+      // Only the audited transaction committed asynchronously…
+      expect(queued.mode).toBe('off');
+      // …and by the time it returned, everything it wrote was flushed (AuditWriter.afterCommit).
+      expect(await flushedTo(queued.lsn)).toBe(true);
+    }
     expect((await q('SHOW synchronous_commit'))[0].synchronous_commit).toBe('on');
-    // …and by the time it returned, everything it wrote was flushed (AuditWriter.afterCommit).
-    const [{ flushed }] = await q('SELECT pg_current_wal_flush_lsn() >= $1::pg_lsn AS flushed', [
-      inside.lsn,
-    ]);
-    expect(flushed).toBe(true);
     await ok();
   }, 60_000);
 

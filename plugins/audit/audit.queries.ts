@@ -38,22 +38,34 @@ const COLUMNS = [
  * and draws `count` ids: one round trip, through `audit_chain_claim` (migration
  * AuditChain1795800000000), whose second statement sees every row committed before the lock.
  *
- * The same round trip sets `synchronous_commit = off` for the rest of the transaction: its
- * COMMIT then releases the write lock as soon as the commit record is in the WAL, without
- * waiting for the disk, so the next writer need not wait for this one's flush. The caller
- * must call {@link awaitDurable} after COMMIT before it answers anyone (docs/audit.md).
+ * When it had to wait for the lock (other writers queue for it too), the same round trip sets
+ * `synchronous_commit = off` for the rest of the transaction: its COMMIT then releases the
+ * lock as soon as the commit record is in the WAL, without waiting for the disk, so the next
+ * writer need not wait for this one's flush. The caller must then call {@link awaitDurable}
+ * after COMMIT, before it answers anyone (docs/audit.md). A writer that found the lock free
+ * commits synchronously, and saves that round trip.
  */
 async function claim(
   manager: EntityManager,
   count: number,
-): Promise<{ head: Buffer; headAt: string | null; ids: string[] }> {
-  const [row]: Array<{ head: Buffer | null; head_at: string | null; ids: string[] }> =
-    await manager.query(
-      `SELECT head, head_at, ids, set_config('synchronous_commit', 'off', true)
-         FROM audit_chain_claim($1, $2)`,
-      [count, AUDIT_WRITE_LOCK],
-    );
-  return { head: row.head ?? GENESIS, headAt: row.head_at, ids: row.ids };
+): Promise<{ head: Buffer; headAt: string | null; ids: string[]; asynchronous: boolean }> {
+  const [row]: Array<{
+    head: Buffer | null;
+    head_at: string | null;
+    ids: string[];
+    contended: boolean;
+  }> = await manager.query(
+    `SELECT head, head_at, ids, contended,
+            CASE WHEN contended THEN set_config('synchronous_commit', 'off', true) END
+       FROM audit_chain_claim($1, $2)`,
+    [count, AUDIT_WRITE_LOCK],
+  );
+  return {
+    head: row.head ?? GENESIS,
+    headAt: row.head_at,
+    ids: row.ids,
+    asynchronous: row.contended,
+  };
 }
 
 /**
@@ -72,15 +84,19 @@ export async function awaitDurable(manager: EntityManager): Promise<void> {
  * chained to the one before: the head is read once per call, the batch chained in memory and
  * inserted in one statement (whose trigger queues them in the streaming outbox). Ids are
  * drawn from the sequence first because the hash covers them; the lock makes them follow
- * commit order. Returns the new ids, in order.
+ * commit order. Returns the new ids, in order, and whether the transaction now commits
+ * asynchronously (see {@link claim}: then {@link awaitDurable} after COMMIT).
  *
  * `occurred_at` never decreases along `id`: an event stamped earlier than the head (another
  * node's clock, a transaction that committed late) takes the head's time. Date ranges are
  * then id ranges ({@link where}), which every view walks on the primary key.
  */
-export async function insertEvents(manager: EntityManager, rows: AuditRow[]): Promise<string[]> {
-  if (rows.length === 0) return [];
-  const { head, headAt, ids } = await claim(manager, rows.length);
+export async function insertEvents(
+  manager: EntityManager,
+  rows: AuditRow[],
+): Promise<{ ids: string[]; asynchronous: boolean }> {
+  if (rows.length === 0) return { ids: [], asynchronous: false };
+  const { head, headAt, ids, asynchronous } = await claim(manager, rows.length);
   let prev = head;
   // The fixed-width ISO form orders as text as it does in time.
   let floor = headAt ?? '';
@@ -135,7 +151,7 @@ export async function insertEvents(manager: EntityManager, rows: AuditRow[]): Pr
     `INSERT INTO audit_events (${COLUMNS.join(', ')}) OVERRIDING SYSTEM VALUE VALUES ${values.join(', ')}`,
     params,
   );
-  return ids;
+  return { ids, asynchronous };
 }
 
 /** A stored event as the pages read it. */

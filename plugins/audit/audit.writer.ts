@@ -64,8 +64,8 @@ const NO_CONTEXT = 'no-request-context';
 @Injectable()
 export class AuditWriter implements AuditSink, OnModuleDestroy {
   private readonly queued = new WeakMap<QueryRunner, Array<{ row: AuditRow; depth: number }>>();
-  /** Transactions that inserted events, hence commit asynchronously: see {@link afterCommit}. */
-  private readonly asyncCommits = new WeakSet<QueryRunner>();
+  /** Transactions that inserted events, and whether they commit asynchronously: see {@link afterCommit}. */
+  private readonly committing = new WeakMap<QueryRunner, { asynchronous: boolean }>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly streamListeners = new Set<() => void>();
 
@@ -144,29 +144,33 @@ export class AuditWriter implements AuditSink, OnModuleDestroy {
         ? runner.manager.transaction(write)
         : this.dataSource.transaction(write);
     }
-    const ids = await insertEvents(manager, rows);
-    // The claim made this transaction's COMMIT asynchronous; `afterCommit` waits for the disk,
-    // then tells the streaming worker.
-    this.asyncCommits.add(runner);
+    const { ids, asynchronous } = await insertEvents(manager, rows);
+    // `afterCommit` tells the streaming worker, and when the claim made this transaction's
+    // COMMIT asynchronous (it waited for the write lock), first waits for the disk.
+    const pending = this.committing.get(runner);
+    this.committing.set(runner, { asynchronous: asynchronous || pending?.asynchronous === true });
     return ids;
   }
 
   /**
-   * Called after COMMIT of the outermost transaction: when it inserted events (so committed
-   * asynchronously, see `claim` in audit.queries.ts), waits until the commit is on disk, so no
-   * request is answered before its change and its events are durable. A failure here reaches
-   * the caller like a failed COMMIT would: whether the change survived is unknown.
+   * Called after COMMIT of the outermost transaction. When it inserted events and committed
+   * asynchronously (see `claim` in audit.queries.ts), waits until the commit is on disk, so no
+   * request is answered before its change and its events are durable; a failure here reaches
+   * the caller like a failed COMMIT would: whether the change survived is unknown. Then wakes
+   * the streaming worker.
    */
   async afterCommit(runner: QueryRunner): Promise<void> {
-    if (!this.asyncCommits.delete(runner)) return;
-    await awaitDurable(runner.manager);
+    const committed = this.committing.get(runner);
+    if (!committed) return;
+    this.committing.delete(runner);
+    if (committed.asynchronous) await awaitDurable(runner.manager);
     for (const listener of this.streamListeners) listener();
   }
 
   /** A rollback drops what was queued inside the rolled-back (sub)transaction. */
   discard(runner: QueryRunner): void {
     const depth = (runner as unknown as { transactionDepth: number }).transactionDepth;
-    if (depth === 0) this.asyncCommits.delete(runner);
+    if (depth === 0) this.committing.delete(runner);
     const list = this.queued.get(runner);
     if (!list) return;
     // `depth` is already the level rolled back to: what was queued deeper is gone.
