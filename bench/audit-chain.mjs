@@ -117,13 +117,12 @@ async function run(writers, chained) {
         while (next < transactions) {
           const i = next++;
           await client.query('BEGIN');
-          const chain = chained ? insertEvents(managerOf(client), [row(i)]) : undefined;
-          if (chained) await chain;
-          else await plainInsert(client, row(i));
+          const chain = chained ? await insertEvents(managerOf(client), [row(i)]) : null;
+          if (!chained) await plainInsert(client, row(i));
           await client.query('COMMIT');
           // As the app does after an audited commit that waited for the lock (docs/audit.md,
           // "Durability").
-          if (chained && (await chain)?.asynchronous) await awaitDurable(managerOf(client));
+          if (chain?.asynchronous) await awaitDurable(managerOf(client));
         }
       } finally {
         client.release();

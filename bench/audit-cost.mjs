@@ -12,13 +12,20 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { ensureBuild } from '../scripts/ensure-build.mjs';
-import { distributions, seedAccount, startServer, uploadFile } from './lib.mjs';
+import {
+  BENCH_PASSWORD,
+  csrfOf,
+  distributions,
+  seedAccount,
+  signIn,
+  startServer,
+  uploadFile,
+} from './lib.mjs';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const embedded = process.argv.includes('--embedded');
 const ROUNDS = Number(args[0] ?? 7);
 const PER_ROUND = Number(args[1] ?? 20);
-const PASSWORD = 'Loaf-of-rye-9731!'; // seedAccount's
 ensureBuild();
 
 const load = () =>
@@ -26,34 +33,11 @@ const load = () =>
     .map((l) => l.toFixed(1))
     .join(' ');
 
-/** Signs `bench` in through the form: the session's cookies and its CSRF token. */
-async function signIn(base) {
-  const jar = new Map();
-  const keep = (res) => {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const at = pair.indexOf('=');
-      jar.set(pair.slice(0, at), pair.slice(at + 1));
-    }
-  };
-  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-  const csrfOf = (html) => /name="csrf_token" value="([0-9a-f]+)"/.exec(html)[1];
-  const page = await fetch(`${base}/account/login/`);
-  keep(page);
-  const res = await fetch(`${base}/account/login/`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: cookie() },
-    body: new URLSearchParams({
-      username: 'bench',
-      password: PASSWORD,
-      csrf_token: csrfOf(await page.text()),
-    }),
-  });
-  if (res.status !== 303) throw new Error(`sign-in: ${res.status}`);
-  keep(res);
-  const tokens = await fetch(`${base}/manage/account/token/`, { headers: { Cookie: cookie() } });
-  return { cookie: cookie(), csrf: csrfOf(await tokens.text()) };
+/** Signs `bench` in: the session's cookies and the token form's CSRF token. */
+async function session(base) {
+  const cookie = await signIn(base);
+  const tokens = await fetch(`${base}/manage/account/token/`, { headers: { Cookie: cookie } });
+  return { cookie, csrf: csrfOf(await tokens.text()) };
 }
 
 async function createToken(server, name) {
@@ -68,7 +52,7 @@ async function createToken(server, name) {
       csrf_token: server.session.csrf,
       name,
       scope: 'account',
-      confirm_password: PASSWORD,
+      confirm_password: BENCH_PASSWORD,
     }),
   });
   if (res.status !== 200) throw new Error(`token ${name}: ${res.status}`);
@@ -121,7 +105,7 @@ try {
   for (const v of variants) {
     v.token = seedAccount(v.env);
     v.server = await startServer(v.env);
-    v.server.session = await signIn(v.server.base);
+    v.server.session = await session(v.server.base);
     v.next = 0;
     v.uploads = [];
     v.tokens = [];

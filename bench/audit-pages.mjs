@@ -11,12 +11,19 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { ensureBuild } from '../scripts/ensure-build.mjs';
-import { distributions, seedAccount, startServer, uploadFile, root } from './lib.mjs';
+import {
+  BENCH_PASSWORD,
+  distributions,
+  root,
+  seedAccount,
+  signIn,
+  startServer,
+  uploadFile,
+} from './lib.mjs';
 import { execFileSync } from 'node:child_process';
 
 const REQUESTS = Number(process.argv[2] ?? 200);
 const EVENTS = Number(process.argv[3] ?? 1_000_000);
-const PASSWORD = 'Loaf-of-rye-9731!';
 ensureBuild();
 
 const load = () =>
@@ -92,31 +99,6 @@ CROSS JOIN LATERAL (SELECT (r % 100) BETWEEN 10 AND 12 AS me,
   md5('p' || (r % 2000))::uuid AS id) p`;
 }
 
-/** Signs in through the form; returns the session's Cookie header. */
-async function signIn(base, username) {
-  const jar = new Map();
-  const keep = (res) => {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const at = pair.indexOf('=');
-      jar.set(pair.slice(0, at), pair.slice(at + 1));
-    }
-  };
-  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-  const page = await fetch(`${base}/account/login/`);
-  keep(page);
-  const csrf = /name="csrf_token" value="([0-9a-f]+)"/.exec(await page.text())[1];
-  const res = await fetch(`${base}/account/login/`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: cookie() },
-    body: new URLSearchParams({ username, password: PASSWORD, csrf_token: csrf }),
-  });
-  if (res.status !== 303) throw new Error(`sign-in of ${username}: ${res.status}`);
-  keep(res);
-  return cookie();
-}
-
 /** `count` sequential GETs on one keep-alive connection: latency percentiles in ms. */
 async function measure(port, path, cookie, count) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -174,7 +156,7 @@ try {
     cli(
       env,
       ['user', 'create', 'root', '--email', 'root@example.test', '--admin', '--password-stdin'],
-      `${PASSWORD}\n`,
+      `${BENCH_PASSWORD}\n`,
     );
     server = await startServer(env);
     // bench-pkg: a real project owned by `bench`, made by its first upload.

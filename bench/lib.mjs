@@ -17,6 +17,9 @@ export function baseEnv(extra) {
   return { PATH: process.env.PATH, LARDER_LOG_LEVEL: 'warn', LARDER_PLUGINS: '', ...extra };
 }
 
+/** The password {@link seedAccount} gives `bench`. */
+export const BENCH_PASSWORD = 'Loaf-of-rye-9731!';
+
 /** `larder user create` + `token create`, before the server holds the data dir. */
 export function seedAccount(env) {
   const cli = (args, input) =>
@@ -29,9 +32,36 @@ export function seedAccount(env) {
       .trim();
   cli(
     ['user', 'create', 'bench', '--email', 'bench@example.test', '--password-stdin'],
-    'Loaf-of-rye-9731!\n',
+    `${BENCH_PASSWORD}\n`,
   );
   return cli(['token', 'create', 'bench', '--name', 'bench']).split('\n').pop();
+}
+
+/** The CSRF token of a page's form. */
+export const csrfOf = (html) => /name="csrf_token" value="([0-9a-f]+)"/.exec(html)[1];
+
+/** Signs `username` in through the form; returns the session's Cookie header. */
+export async function signIn(base, username = 'bench', password = BENCH_PASSWORD) {
+  const jar = new Map();
+  const keep = (res) => {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const at = pair.indexOf('=');
+      jar.set(pair.slice(0, at), pair.slice(at + 1));
+    }
+  };
+  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  const page = await fetch(`${base}/account/login/`);
+  keep(page);
+  const res = await fetch(`${base}/account/login/`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: cookie() },
+    body: new URLSearchParams({ username, password, csrf_token: csrfOf(await page.text()) }),
+  });
+  if (res.status !== 303) throw new Error(`sign-in of ${username}: ${res.status}`);
+  keep(res);
+  return cookie();
 }
 
 /** Starts `dist/src/main.js`; `nodeArgs` e.g. `['--cpu-prof', '--cpu-prof-dir=…']` to profile it. */

@@ -225,9 +225,10 @@ const firstIdAt = (sql: string) =>
  * first one stamped at or after it: two probes of IDX_audit_events_occurred_at. Resolved in
  * a query of its own so that the list and chart queries are planned with the bounds as
  * constants: the planner then sees how few rows the range holds, and walks the primary key
- * or a filter's (…, id) index within it instead of scanning by time.
+ * or a filter's (…, id) index within it instead of scanning by time. Resolve it once for
+ * queries repeated with one filter (an export's batches).
  */
-async function idRange(manager: EntityManager, filter: EventFilter): Promise<EventFilter> {
+export async function idRange(manager: EntityManager, filter: EventFilter): Promise<EventFilter> {
   if (!filter.since && !filter.until) return filter;
   const params: unknown[] = [];
   const bound = (date: Date | undefined) => {
@@ -239,7 +240,8 @@ async function idRange(manager: EntityManager, filter: EventFilter): Promise<Eve
     `SELECT ${bound(filter.since)} AS "from", ${bound(filter.until)} AS "below"`,
     params,
   );
-  const resolved = { ...filter };
+  // Without `since` and `until`, so that resolving it again (an export's batches) reads nothing.
+  const resolved = { ...filter, since: undefined, until: undefined };
   // Nothing stamped at or after `since`: an empty range.
   if (filter.since) resolved.fromId = row.from ?? EMPTY_FROM;
   if (filter.until && row.below !== null) resolved.belowId = row.below;

@@ -64,8 +64,8 @@ const NO_CONTEXT = 'no-request-context';
 @Injectable()
 export class AuditWriter implements AuditSink, OnModuleDestroy {
   private readonly queued = new WeakMap<QueryRunner, Array<{ row: AuditRow; depth: number }>>();
-  /** Transactions that inserted events, and whether they commit asynchronously: see {@link afterCommit}. */
-  private readonly committing = new WeakMap<QueryRunner, { asynchronous: boolean }>();
+  /** Transactions that inserted events → whether they commit asynchronously ({@link afterCommit}). */
+  private readonly committing = new WeakMap<QueryRunner, boolean>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly streamListeners = new Set<() => void>();
 
@@ -147,8 +147,7 @@ export class AuditWriter implements AuditSink, OnModuleDestroy {
     const { ids, asynchronous } = await insertEvents(manager, rows);
     // `afterCommit` tells the streaming worker, and when the claim made this transaction's
     // COMMIT asynchronous (it waited for the write lock), first waits for the disk.
-    const pending = this.committing.get(runner);
-    this.committing.set(runner, { asynchronous: asynchronous || pending?.asynchronous === true });
+    this.committing.set(runner, asynchronous || this.committing.get(runner) === true);
     return ids;
   }
 
@@ -160,10 +159,10 @@ export class AuditWriter implements AuditSink, OnModuleDestroy {
    * the streaming worker.
    */
   async afterCommit(runner: QueryRunner): Promise<void> {
-    const committed = this.committing.get(runner);
-    if (!committed) return;
+    const asynchronous = this.committing.get(runner);
+    if (asynchronous === undefined) return;
     this.committing.delete(runner);
-    if (committed.asynchronous) await awaitDurable(runner.manager);
+    if (asynchronous) await awaitDurable(runner.manager);
     for (const listener of this.streamListeners) listener();
   }
 

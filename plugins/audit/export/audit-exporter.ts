@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { DataSource } from 'typeorm';
 import { ACCOUNT_DIRECTORY, type AccountDirectory } from '../../../src/plugin-api/index.js';
 import type { ExportFormat } from '../audit.dto.js';
-import { eventsAfter, type EventFilter, type StoredEvent } from '../audit.queries.js';
+import { eventsAfter, idRange, type EventFilter, type StoredEvent } from '../audit.queries.js';
 import { AuditRenderer } from '../audit.renderer.js';
 import { AuditWriter } from '../audit.writer.js';
 import { csvLine } from './csv.js';
@@ -101,8 +101,10 @@ export class AuditExporter {
   ): AsyncGenerator<string> {
     if (format === 'csv') yield csvLine([...EXPORT_COLUMNS]);
     let after = '0';
+    // The date range, as ids, once rather than per batch.
+    const resolved = await idRange(this.dataSource.manager, filter);
     for (;;) {
-      const batch = await eventsAfter(this.dataSource.manager, filter, after, EXPORT_BATCH);
+      const batch = await eventsAfter(this.dataSource.manager, resolved, after, EXPORT_BATCH);
       if (batch.length === 0) return;
       const names = await this.usernamesOf(batch);
       let text = '';

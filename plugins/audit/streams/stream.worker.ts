@@ -40,6 +40,11 @@ export class AuditStreamWorker implements OnApplicationBootstrap, OnModuleDestro
   private again = false;
   private stopped = false;
   private unsubscribe?: () => void;
+  /**
+   * Whether an unpaused destination existed at the last poll (true until the first): a
+   * destination added since, on any node, is served from the next poll on.
+   */
+  private destinations = true;
   /** Keep-alive connections; unless private addresses are allowed, every connect is checked. */
   private agents?: { http: HttpAgent; https: HttpsAgent };
 
@@ -66,12 +71,6 @@ export class AuditStreamWorker implements OnApplicationBootstrap, OnModuleDestro
       if (this.destinations) setImmediate(() => this.wake()).unref();
     });
   }
-
-  /**
-   * Whether an unpaused destination existed at the last poll (true until the first): a
-   * destination added since, on any node, is served from the next poll on.
-   */
-  private destinations = true;
 
   private async poll(): Promise<void> {
     try {
