@@ -142,6 +142,39 @@ describe('the audit hash chain', () => {
     expect(rows[0].ip_hash.equals(ipKey(t.config.secret, '2001:db8::1'))).toBe(true);
   }, 60_000);
 
+  it('hashes in the database exactly as the encoding does in Node, whatever the text', async () => {
+    // Every control character but NUL (jsonb refuses it), quotes, backslashes, non-ASCII and
+    // astral text, U+2028/9, keys out of order at every depth, values JSON turns into text.
+    const nasty = `${Array.from({ length: 31 }, (_, i) => String.fromCharCode(i + 1)).join('')}\x7f "q" \\ / é 中 😀 \u2028\u2029 </script>`;
+    const context = { ...testContext({ kind: 'system', name: nasty }), ip: '::ffff:10.0.0.1' };
+    const rows = [nasty.toUpperCase(), nasty, 'plain'].map((text, i) =>
+      writer.build(
+        {
+          tag: 'admin:user:disable',
+          plugin: 'core',
+          additional: {
+            z: text,
+            a: {
+              y: [text, 1.5, null, { d: 1, c: undefined }],
+              b: new Date(Date.UTC(2026, 0, i + 1)),
+            },
+          },
+        },
+        { ...context, userAgent: text },
+      ),
+    );
+    const [{ last }] = await q(`SELECT coalesce(max(id), 0)::text AS last FROM audit_events`);
+    await writer.store(rows);
+    const stored = await chainRows(String(BigInt(last) + 1n));
+    expect(stored).toHaveLength(3);
+    expect(stored.map((row) => row.userAgent)).toEqual([nasty.toUpperCase(), nasty, 'plain']);
+    for (const [i, row] of stored.entries()) {
+      expect(rowHash(row.prevHash!, row).equals(row.hash!)).toBe(true);
+      if (i > 0) expect(row.prevHash!.equals(stored[i - 1].hash!)).toBe(true);
+    }
+    await ok();
+  }, 60_000);
+
   it('keeps one chain under concurrent requests and writers', async () => {
     const server = t.app.getHttpServer();
     const { default: request } = await import('supertest');

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { AuditRow } from './audit.writer.js';
-import { GENESIS, isoMicros, rowHash } from './chain/canonical.js';
+import { canonicalTail, isoMicros } from './chain/canonical.js';
 
 /**
  * The audit plugin's hand-written SQL (STYLE.md: hot queries live in one `*.queries.ts`).
@@ -10,148 +10,71 @@ import { GENESIS, isoMicros, rowHash } from './chain/canonical.js';
 /** Held to COMMIT by every audit insert: ids are then assigned in commit order, and chained. */
 export const AUDIT_WRITE_LOCK = 7_231_555_006;
 
-const COLUMNS = [
-  'id',
-  'occurred_at',
-  'tag',
-  'actor_id',
-  'actor_name',
-  'actor_kind',
-  'actor_token_id',
-  'actor_token_name',
-  'actor_two_factor',
-  'user_id',
-  'project_id',
-  'project_name',
-  'ip',
-  'ip_hash',
-  'user_agent',
-  'request_id',
-  'additional',
-  'plugin',
-  'prev_hash',
-  'hash',
-] as const;
-
-/**
- * Takes the audit write lock, then reads the chain's head (the genesis for the first row ever)
- * and draws `count` ids: one round trip, through `audit_chain_claim` (migration
- * AuditChain1795800000000), whose second statement sees every row committed before the lock.
- *
- * When it had to wait for the lock (other writers queue for it too), the same round trip sets
- * `synchronous_commit = off` for the rest of the transaction: its COMMIT then releases the
- * lock as soon as the commit record is in the WAL, without waiting for the disk, so the next
- * writer need not wait for this one's flush. The caller must then call {@link awaitDurable}
- * after COMMIT, before it answers anyone (docs/audit.md). A writer that found the lock free
- * commits synchronously, and saves that round trip.
- */
-async function claim(
-  manager: EntityManager,
-  count: number,
-): Promise<{ head: Buffer; headAt: string | null; ids: string[]; asynchronous: boolean }> {
-  const [row]: Array<{
-    head: Buffer | null;
-    head_at: string | null;
-    ids: string[];
-    contended: boolean;
-  }> = await manager.query(
-    `SELECT head, head_at, ids, contended,
-            CASE WHEN contended THEN set_config('synchronous_commit', 'off', true) END
-       FROM audit_chain_claim($1, $2)`,
-    [count, AUDIT_WRITE_LOCK],
-  );
-  return {
-    head: row.head ?? GENESIS,
-    headAt: row.head_at,
-    ids: row.ids,
-    asynchronous: row.contended,
-  };
-}
-
 /**
  * Waits until everything committed so far on this connection is on disk (and, with synchronous
  * replication, on the standbys the server's `synchronous_commit` names): a transaction of its
  * own that writes one WAL record and commits synchronously flushes the WAL up to its end, which
- * lies past every earlier commit. Run after an audited COMMIT (see {@link claim}): the write
- * lock is free by then, so concurrent writers share their flushes as unchained commits do.
+ * lies past every earlier commit. Run after an audited COMMIT that waited for the write lock
+ * (see {@link insertEvents}): the lock is free by then, so concurrent writers share their
+ * flushes as unchained commits do.
  */
 export async function awaitDurable(manager: EntityManager): Promise<void> {
   await manager.query(`SELECT pg_logical_emit_message(true, 'larder.audit', '')`);
 }
 
 /**
- * Inserts rows in order, inside `manager`'s transaction, under the audit write lock, each
- * chained to the one before: the head is read once per call, the batch chained in memory and
- * inserted in one statement (whose trigger queues them in the streaming outbox). Ids are
- * drawn from the sequence first because the hash covers them; the lock makes them follow
- * commit order. Returns the new ids, in order, and whether the transaction now commits
- * asynchronously (see {@link claim}: then {@link awaitDurable} after COMMIT).
+ * Inserts rows in order, inside `manager`'s transaction, each chained to the one before, in
+ * one call of `audit_chain_append` (migration 1796400000000): under the audit write lock,
+ * held to COMMIT, it reads the head, draws each id (the lock makes ids follow commit order),
+ * hashes and inserts; the INSERT's triggers count the events per day and queue them for
+ * streaming. Node sends each row's canonical encoding after `occurred_at` (`canonicalTail`).
  *
  * `occurred_at` never decreases along `id`: an event stamped earlier than the head (another
  * node's clock, a transaction that committed late) takes the head's time. Date ranges are
  * then id ranges ({@link where}), which every view walks on the primary key.
+ *
+ * Returns the new ids, in order, and whether the transaction now commits asynchronously: when
+ * another writer held the lock, COMMIT need not hold it through the WAL flush (the function
+ * set `synchronous_commit = off` for this transaction), so queued writers do not wait for each
+ * other's flushes. The caller must then call {@link awaitDurable} after COMMIT, before it
+ * answers anyone (docs/audit.md). A writer that found the lock free commits synchronously.
  */
 export async function insertEvents(
   manager: EntityManager,
   rows: AuditRow[],
 ): Promise<{ ids: string[]; asynchronous: boolean }> {
   if (rows.length === 0) return { ids: [], asynchronous: false };
-  const { head, headAt, ids, asynchronous } = await claim(manager, rows.length);
-  let prev = head;
-  // The fixed-width ISO form orders as text as it does in time.
-  let floor = headAt ?? '';
-  const params: unknown[] = [];
-  const values = rows.map((row, index) => {
-    const id = ids[index];
-    const stamped = isoMicros(row.occurredAt);
-    const occurredAt = stamped > floor ? stamped : floor;
-    floor = occurredAt;
-    const additional = JSON.stringify(row.additional);
-    // Hash what jsonb gives back: the JSON round trip drops `undefined`, turns dates to text.
-    const hash = rowHash(prev, {
-      ...row,
-      id,
-      occurredAt,
-      additional: JSON.parse(additional),
-    });
-    const cells = [
-      id,
-      occurredAt,
-      row.tag,
-      row.actorId,
-      row.actorName,
-      row.actorKind,
-      row.actorTokenId,
-      row.actorTokenName,
-      row.actorTwoFactor,
-      row.userId,
-      row.projectId,
-      row.projectName,
-      row.ip,
-      row.ipHash,
-      row.userAgent,
-      row.requestId,
+  const events = rows.map((row) => {
+    // What jsonb gives back is what is hashed: the JSON round trip drops `undefined` and
+    // turns dates to text.
+    const additional: unknown = JSON.parse(JSON.stringify(row.additional));
+    const ipHash = row.ipHash ? row.ipHash.toString('hex') : null;
+    return {
+      occurred_at: isoMicros(row.occurredAt),
+      tag: row.tag,
+      actor_id: row.actorId,
+      actor_name: row.actorName,
+      actor_kind: row.actorKind,
+      actor_token_id: row.actorTokenId,
+      actor_token_name: row.actorTokenName,
+      actor_two_factor: row.actorTwoFactor,
+      user_id: row.userId,
+      project_id: row.projectId,
+      project_name: row.projectName,
+      ip: row.ip,
+      ip_hash: ipHash,
+      user_agent: row.userAgent,
+      request_id: row.requestId,
       additional,
-      row.plugin,
-      prev,
-      hash,
-    ];
-    prev = hash;
-    const placeholders = cells.map((cell) => {
-      params.push(cell);
-      return `$${params.length}`;
-    });
-    placeholders[1] += '::timestamptz';
-    placeholders[12] += '::inet';
-    placeholders[16] += '::jsonb';
-    return `(${placeholders.join(', ')})`;
+      plugin: row.plugin,
+      tail: canonicalTail({ ...row, additional }, ipHash),
+    };
   });
-  // The trigger audit_outbox_queue (migration 1796300000000) queues them for streaming.
-  await manager.query(
-    `INSERT INTO audit_events (${COLUMNS.join(', ')}) OVERRIDING SYSTEM VALUE VALUES ${values.join(', ')}`,
-    params,
+  const [result]: Array<{ ids: string[]; contended: boolean }> = await manager.query(
+    `SELECT ids, contended FROM audit_chain_append($1, $2::jsonb)`,
+    [AUDIT_WRITE_LOCK, JSON.stringify(events)],
   );
-  return { ids, asynchronous };
+  return { ids: result.ids, asynchronous: result.contended };
 }
 
 /** A stored event as the pages read it. */

@@ -13,6 +13,7 @@ import { AuditDailyCounts1796000000000 } from './migrations/1796000000000-AuditD
 import { AuditChainTime1796100000000 } from './migrations/1796100000000-AuditChainTime.js';
 import { AuditFreeText1796200000000 } from './migrations/1796200000000-AuditFreeText.js';
 import { AuditOutboxTrigger1796300000000 } from './migrations/1796300000000-AuditOutboxTrigger.js';
+import { AuditChainAppend1796400000000 } from './migrations/1796400000000-AuditChainAppend.js';
 
 /**
  * The audit plugin (DESIGN.md §8): records every sensitive action in `audit_events` and shows
@@ -33,6 +34,7 @@ export default definePlugin({
     AuditChainTime1796100000000,
     AuditFreeText1796200000000,
     AuditOutboxTrigger1796300000000,
+    AuditChainAppend1796400000000,
   ],
   options: AuditOptions,
   commands: auditCommands,

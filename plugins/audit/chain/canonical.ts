@@ -96,10 +96,24 @@ const lower = (value: string | null) => (value === null ? null : value.toLowerCa
 
 /** The text hashed after `prev_hash`, with `ip_hash` given as lower-case hex. */
 export function canonicalText(row: Omit<ChainFields, 'ipHash'>, ipHashHex: string | null): string {
+  return canonicalHead(row.id, row.occurredAt) + canonicalTail(row, ipHashHex);
+}
+
+/**
+ * The start of {@link canonicalText}: `["larder-audit-v1","<id>","<occurred_at>",`. All three are
+ * ASCII needing no escapes, so the database writes it the same way (`audit_chain_append`,
+ * migration 1796400000000, which knows the id and the floored time only once it holds the lock).
+ */
+export function canonicalHead(id: string, occurredAt: string): string {
+  return `["${CHAIN_VERSION}","${id}","${occurredAt}",`;
+}
+
+/** The rest of {@link canonicalText}: every field after `occurred_at`, and the closing `]`. */
+export function canonicalTail(
+  row: Omit<ChainFields, 'id' | 'occurredAt' | 'ipHash'>,
+  ipHashHex: string | null,
+): string {
   return JSON.stringify([
-    CHAIN_VERSION,
-    row.id,
-    row.occurredAt,
     row.tag,
     lower(row.actorId),
     row.actorName,
@@ -115,7 +129,7 @@ export function canonicalText(row: Omit<ChainFields, 'ipHash'>, ipHashHex: strin
     row.requestId,
     canonicalJson(row.additional ?? {}),
     row.plugin,
-  ]);
+  ]).slice(1);
 }
 
 /** The bytes hashed after `prev_hash`. */
