@@ -7,9 +7,10 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
  * them in id order (docs/audit.md).
  *
  * Indexes: one per history view and admin filter, each ending in `id` for keyset pagination.
- * The GIN (containment over `additional`), GiST (`ip <<= cidr`) and trigram GIN (free text over
- * `additional::text`, only where pg_trgm exists) indexes need operator classes TypeORM cannot
- * declare, so they are created by migrations and marked `synchronize: false` here.
+ * The GIN (containment over `additional`) and trigram GIN (free text over `additional::text`,
+ * only where pg_trgm exists) indexes need operator classes TypeORM cannot declare, so they are
+ * created by migrations and marked `synchronize: false` here. `ip <<= cidr` uses the B-tree
+ * on (ip, id) as a range.
  */
 @Entity('audit_events')
 @Index('IDX_audit_events_user_id_id', ['userId', 'id'])
@@ -21,7 +22,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 @Index('IDX_audit_events_occurred_at', ['occurredAt'])
 @Index('IDX_audit_events_ip_hash', ['ipHash'])
 @Index('IDX_audit_events_additional', { synchronize: false })
-@Index('IDX_audit_events_ip', { synchronize: false })
+@Index('IDX_audit_events_ip_id', ['ip', 'id'])
 @Index('IDX_audit_events_additional_trgm', { synchronize: false })
 export class AuditEvent {
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' })

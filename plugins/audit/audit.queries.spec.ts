@@ -100,4 +100,49 @@ describe('audit queries', () => {
     // "Newer" from the oldest of the range: ascending, then shown newest first.
     expect(await ids({ since, until }, undefined, range[23])).toEqual(range.slice(0, 23));
   });
+
+  it('charts and pages text, key=value and an IP range, from their indexes or by the key', async () => {
+    // After the log above (times never go back along ids), a needle a day for 40 days (a
+    // month's chart is then its last 30), from 192.0.2.0/24; then 6,000 events of a common
+    // word, more than the planner reads off the trigram index (findEvents walks the key).
+    await t.dataSource.query(
+      `INSERT INTO audit_events (occurred_at, tag, actor_kind, actor_name, ip, additional, plugin)
+       SELECT to_timestamp($1::float8 / 1000) + make_interval(days => i + 1),
+              'account:login:failure', 'user', 'carol', ('192.0.2.' || i)::inet,
+              jsonb_build_object('reason', 'needle', 'n', i), 'core'
+         FROM generate_series(0, 39) AS i`,
+      [today],
+    );
+    await t.dataSource.query(
+      `INSERT INTO audit_events (occurred_at, tag, actor_kind, actor_name, additional, plugin)
+       SELECT to_timestamp($1::float8 / 1000) + make_interval(days => 41, secs => i),
+              'account:login:failure', 'user', 'dave',
+              jsonb_build_object('reason', 'haystack ' || i), 'core'
+         FROM generate_series(1, 6000) AS i`,
+      [today],
+    );
+    await t.dataSource.query('ANALYZE audit_events');
+    const ids = async (filter: EventFilter, before?: string) =>
+      (await findEvents(m(), filter, { before, size: 25 })).events.map((e) => e.id);
+    const expected = async (where: string) =>
+      (
+        await t.dataSource.query(
+          `SELECT id::text FROM audit_events WHERE ${where} ORDER BY audit_events.id DESC`,
+        )
+      ).map((r: { id: string }) => r.id);
+
+    for (const [filter, where] of [
+      [{ q: 'NEEDLE' }, `additional::text ILIKE '%needle%'`],
+      [{ q: 'reason=needle' }, `additional @> '{"reason": "needle"}'`],
+      [{ ip: '192.0.2.0/24' }, `ip <<= '192.0.2.0/24'`],
+      [{ q: 'haystack 1' }, `additional::text ILIKE '%haystack 1%'`],
+      [{ q: 'Haystack' }, `additional::text ILIKE '%haystack%'`],
+    ] as Array<[EventFilter, string]>) {
+      const all = await expected(where);
+      const first = await ids(filter);
+      expect(first).toEqual(all.slice(0, 25));
+      expect(await ids(filter, first[24])).toEqual(all.slice(25, 50));
+      expect(await eventsPerDay(m(), filter, 30)).toEqual((await countsByDay(where)).slice(-30));
+    }
+  });
 });

@@ -14,6 +14,7 @@ import { AuditChainTime1796100000000 } from './migrations/1796100000000-AuditCha
 import { AuditFreeText1796200000000 } from './migrations/1796200000000-AuditFreeText.js';
 import { AuditOutboxTrigger1796300000000 } from './migrations/1796300000000-AuditOutboxTrigger.js';
 import { AuditChainAppend1796400000000 } from './migrations/1796400000000-AuditChainAppend.js';
+import { AuditIpIndex1796500000000 } from './migrations/1796500000000-AuditIpIndex.js';
 
 /**
  * The audit plugin (DESIGN.md §8): records every sensitive action in `audit_events` and shows
@@ -35,6 +36,7 @@ export default definePlugin({
     AuditFreeText1796200000000,
     AuditOutboxTrigger1796300000000,
     AuditChainAppend1796400000000,
+    AuditIpIndex1796500000000,
   ],
   options: AuditOptions,
   commands: auditCommands,
