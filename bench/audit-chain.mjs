@@ -161,12 +161,10 @@ try {
   const setup = await pool.connect();
   // The same table, indexes and triggers (daily counts, streaming outbox): only the chain differs.
   await setup.query('CREATE TABLE audit_events_plain (LIKE audit_events INCLUDING ALL)');
-  for (const fn of ['audit_daily_counts_add', 'audit_outbox_queue']) {
-    await setup.query(
-      `CREATE TRIGGER ${fn} AFTER INSERT ON audit_events_plain REFERENCING NEW TABLE AS added
-         FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`,
-    );
-  }
+  await setup.query(
+    `CREATE TRIGGER audit_event_added AFTER INSERT ON audit_events_plain
+       FOR EACH ROW EXECUTE FUNCTION audit_event_added()`,
+  );
   setup.release();
   console.log(
     `load average before: ${loadavg()

@@ -17,7 +17,6 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 @Index('IDX_audit_events_project_id_id', ['projectId', 'id'])
 @Index('IDX_audit_events_project_name_id', ['projectName', 'id'])
 @Index('IDX_audit_events_tag_id', ['tag', 'id'])
-@Index('IDX_audit_events_actor_id_id', ['actorId', 'id'])
 @Index('IDX_audit_events_actor_name_id', ['actorName', 'id'])
 @Index('IDX_audit_events_occurred_at', ['occurredAt'])
 @Index('IDX_audit_events_ip_hash', ['ipHash'])
