@@ -142,6 +142,10 @@ describe('audit queries', () => {
       const first = await ids(filter);
       expect(first).toEqual(all.slice(0, 25));
       expect(await ids(filter, first[24])).toEqual(all.slice(25, 50));
+      // "Newer" than the 31st: the 25 just above it, shown newest first.
+      const newer = await findEvents(m(), filter, { after: all[30], size: 25 });
+      expect(newer.events.map((e) => e.id)).toEqual(all.slice(5, 30));
+      expect(newer).toMatchObject({ older: true, newer: true });
       expect(await eventsPerDay(m(), filter, 30)).toEqual((await countsByDay(where)).slice(-30));
     }
   });

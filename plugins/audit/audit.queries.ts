@@ -234,6 +234,28 @@ export async function findEvents(
   const params: unknown[] = [];
   const clauses = where(await idRange(manager, filter), params);
   const ascending = page.after !== undefined && page.before === undefined;
+  const direction = ascending ? 'ASC' : 'DESC';
+  // Free text costs ~3 µs a row (`additional::text`, then ILIKE), which the planner does not
+  // know: it walks the primary key from the newest event, testing each row until a page
+  // matches (57 ms for a phrase in 1 event of 1,000 among 1,000,000). When it expects few
+  // matches, they are read from the trigram index (shared with the chart, `sparseMatches`)
+  // and the page picked out of them; a common word matches often enough that the walk finds
+  // a page soon.
+  const matching = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
+  if (await sparseText(manager, filter, matching, params)) {
+    const newestFirst = (await sparseMatches(manager, matching, params)).map((m) => BigInt(m.id));
+    const chosen =
+      page.before !== undefined
+        ? newestFirst.filter((id) => id < BigInt(page.before!))
+        : page.after !== undefined
+          ? newestFirst.filter((id) => id > BigInt(page.after!)).reverse()
+          : newestFirst;
+    const rows: StoredEvent[] = await manager.query(
+      `${SELECT} WHERE id = ANY($1::bigint[]) ORDER BY audit_events.id ${direction}`,
+      [chosen.slice(0, page.size + 1).map(String)],
+    );
+    return pageOf(rows, page, ascending);
+  }
   if (page.before !== undefined) {
     params.push(page.before);
     clauses.push(`id < $${params.length}`);
@@ -241,23 +263,45 @@ export async function findEvents(
     params.push(page.after);
     clauses.push(`id > $${params.length}`);
   }
-  const direction = ascending ? 'ASC' : 'DESC';
-  const whereSql = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
-  const query = (on: EntityManager): Promise<StoredEvent[]> =>
-    // `audit_events.id`, not `id`: a bare name in ORDER BY means the output column, here the
-    // text `id::text AS "id"`, which sorted "9" after "10" and defeated the (…, id) indexes.
-    on.query(
-      `${SELECT} ${whereSql} ORDER BY audit_events.id ${direction} LIMIT $${params.length + 1}`,
-      [...params, page.size + 1],
-    );
-  // Free text costs ~3 µs a row (`additional::text`, then ILIKE), which the planner does not
-  // know: it walks the primary key from the newest event, testing each row until a page
-  // matches (57 ms for a phrase in 1 event of 1,000 among 1,000,000). When it expects few
-  // matches, they are read from the trigram index and the page sorted out of them (28 ms); a
-  // common word matches often enough that the walk finds a page soon.
-  const sparse = await sparseText(manager, filter, whereSql, params);
-  const rows = sparse ? await fromIndexes(manager, query) : await query(manager);
+  params.push(page.size + 1);
+  // `audit_events.id`, not `id`: a bare name in ORDER BY means the output column, here the
+  // text `id::text AS "id"`, which sorted "9" after "10" and defeated the (…, id) indexes.
+  const rows: StoredEvent[] = await manager.query(
+    `${SELECT} ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''}
+      ORDER BY audit_events.id ${direction} LIMIT $${params.length}`,
+    params,
+  );
   return pageOf(rows, page, ascending);
+}
+
+/** Reads of sparse free text in flight: the page and the chart of one view share one. */
+const pendingMatches = new Map<string, Promise<Array<{ id: string; day: string }>>>();
+
+/**
+ * Every event `where` matches, newest first, with its UTC day: read from the filters' indexes
+ * (the trigram index for free text), for a filter {@link sparseText} found sparse. A view's
+ * list and chart ask at the same time with the same filter; they share the one read.
+ */
+function sparseMatches(
+  manager: EntityManager,
+  where: string,
+  params: unknown[],
+): Promise<Array<{ id: string; day: string }>> {
+  const key = JSON.stringify([where, params]);
+  let found = pendingMatches.get(key);
+  if (!found) {
+    found = fromIndexes(manager, (tx) =>
+      tx.query(
+        `SELECT id::text AS id, to_char(date_trunc('day', occurred_at, 'UTC'), 'YYYY-MM-DD') AS day
+           FROM audit_events ${where} ORDER BY audit_events.id DESC`,
+        params,
+      ),
+    );
+    pendingMatches.set(key, found);
+    const forget = () => pendingMatches.delete(key);
+    found.then(forget, forget);
+  }
+  return found;
 }
 
 /** Whether `filter` is free text that the planner expects to match few events. */
@@ -393,23 +437,18 @@ export async function eventsPerDay(
     const clauses = where(await idRange(manager, filter), params);
     const matching = clauses.join(' AND ') || 'TRUE';
     if (await sparseText(manager, filter, `WHERE ${matching}`, params)) {
-      // Sparse free text, as findEvents reads it: every match from the trigram index, once,
-      // then the days out of them (times never decrease along ids).
-      const last = add(days - 1);
-      rows = await fromIndexes(manager, (tx) =>
-        tx.query(
-          `WITH matches AS MATERIALIZED (
-             SELECT occurred_at FROM audit_events WHERE ${matching})
-           SELECT to_char(date_trunc('day', occurred_at, 'UTC'), 'YYYY-MM-DD') AS day,
-                  count(*)::int AS count
-             FROM matches
-            WHERE occurred_at >= (SELECT date_trunc('day', max(occurred_at), 'UTC')
-                                    - ${last}::int * interval '24 hours' FROM matches)
-            GROUP BY 1 ORDER BY 1 DESC`,
-          params,
-        ),
-      );
-      return rows.reverse();
+      // Sparse free text: the matches findEvents reads (one read for both), counted here.
+      const matches = await sparseMatches(manager, `WHERE ${matching}`, params);
+      if (matches.length === 0) return [];
+      const first = new Date(Date.parse(matches[0].day) - (days - 1) * 86_400_000)
+        .toISOString()
+        .slice(0, 10);
+      const counts = new Map<string, number>();
+      for (const { day } of matches) {
+        if (day < first) break; // newest first
+        counts.set(day, (counts.get(day) ?? 0) + 1);
+      }
+      return [...counts].map(([day, count]) => ({ day, count })).reverse();
     }
     const last = add(days - 1);
     const bounds: Array<{ day: string; id: string }> = await manager.query(
