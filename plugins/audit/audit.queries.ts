@@ -181,6 +181,9 @@ const KEY_VALUE = /^([A-Za-z0-9_]+)=(.*)$/;
 /** A free-text filter expected to match at most this many is read from its index (findEvents). */
 const FEW_MATCHES = 5_000;
 
+/** …and read so only while it really matches at most this many (the estimate can be off). */
+const MAX_MATCHES = 20_000;
+
 function where(filter: EventFilter, params: unknown[]): string[] {
   const add = (value: unknown) => {
     params.push(value);
@@ -242,8 +245,11 @@ export async function findEvents(
   // and the page picked out of them; a common word matches often enough that the walk finds
   // a page soon.
   const matching = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
-  if (await sparseText(manager, filter, matching, params)) {
-    const newestFirst = (await sparseMatches(manager, matching, params)).map((m) => BigInt(m.id));
+  const matches = (await sparseText(manager, filter, matching, params))
+    ? await sparseMatches(manager, matching, params)
+    : null;
+  if (matches) {
+    const newestFirst = matches.map((m) => BigInt(m.id));
     const chosen =
       page.before !== undefined
         ? newestFirst.filter((id) => id < BigInt(page.before!))
@@ -275,28 +281,36 @@ export async function findEvents(
 }
 
 /** Reads of sparse free text in flight: the page and the chart of one view share one. */
-const pendingMatches = new Map<string, Promise<Array<{ id: string; day: string }>>>();
+const pendingMatches = new Map<string, Promise<Array<{ id: string; day: string }> | null>>();
 
 /**
  * Every event `where` matches, newest first, with its UTC day: read from the filters' indexes
  * (the trigram index for free text), for a filter {@link sparseText} found sparse. A view's
- * list and chart ask at the same time with the same filter; they share the one read.
+ * list and chart ask at the same time with the same filter; they share the one read. `null`
+ * when there are more than MAX_MATCHES after all (the planner's estimate was wrong): the read
+ * stops there, and the caller takes the usual way.
  */
 function sparseMatches(
   manager: EntityManager,
   where: string,
   params: unknown[],
-): Promise<Array<{ id: string; day: string }>> {
+): Promise<Array<{ id: string; day: string }> | null> {
   const key = JSON.stringify([where, params]);
   let found = pendingMatches.get(key);
   if (!found) {
-    found = fromIndexes(manager, (tx) =>
-      tx.query(
+    found = fromIndexes(manager, async (tx) => {
+      // No ORDER BY: the LIMIT then stops the bitmap scan, where a sort would read every match.
+      const rows: Array<{ id: string; day: string }> = await tx.query(
         `SELECT id::text AS id, to_char(date_trunc('day', occurred_at, 'UTC'), 'YYYY-MM-DD') AS day
-           FROM audit_events ${where} ORDER BY audit_events.id DESC`,
+           FROM audit_events ${where} LIMIT ${MAX_MATCHES + 1}`,
         params,
-      ),
-    );
+      );
+      if (rows.length > MAX_MATCHES) return null;
+      return rows
+        .map((row) => ({ ...row, key: BigInt(row.id) }))
+        .sort((a, b) => (a.key < b.key ? 1 : a.key > b.key ? -1 : 0))
+        .map(({ id, day }) => ({ id, day }));
+    });
     pendingMatches.set(key, found);
     const forget = () => pendingMatches.delete(key);
     found.then(forget, forget);
@@ -335,8 +349,8 @@ async function estimatedRows(
 /**
  * Runs `work` with plain index scans and sequential scans off, so that the planner reads the
  * matches from the filters' own indexes (bitmaps, ANDed with the id range's) instead of walking
- * the primary key and testing each row: for filters it cannot price per row (free text, an IP
- * range, `key=value` over a month of events), or knows to be sparse.
+ * the primary key and testing each row: for filters it cannot price per row (free text,
+ * `key=value` over a month of events).
  */
 function fromIndexes<T>(manager: EntityManager, work: (tx: EntityManager) => Promise<T>) {
   return manager.transaction(async (tx) => {
@@ -436,10 +450,12 @@ export async function eventsPerDay(
     // constants, so a filter with an index on (…, id) counts from the index only.
     const clauses = where(await idRange(manager, filter), params);
     const matching = clauses.join(' AND ') || 'TRUE';
-    if (await sparseText(manager, filter, `WHERE ${matching}`, params)) {
+    const matches = (await sparseText(manager, filter, `WHERE ${matching}`, params))
+      ? await sparseMatches(manager, `WHERE ${matching}`, params)
+      : null;
+    if (matches?.length === 0) return [];
+    if (matches) {
       // Sparse free text: the matches findEvents reads (one read for both), counted here.
-      const matches = await sparseMatches(manager, `WHERE ${matching}`, params);
-      if (matches.length === 0) return [];
       const first = new Date(Date.parse(matches[0].day) - (days - 1) * 86_400_000)
         .toISOString()
         .slice(0, 10);
