@@ -162,8 +162,8 @@ try {
   // The same table, indexes and triggers (daily counts, streaming outbox): only the chain differs.
   await setup.query('CREATE TABLE audit_events_plain (LIKE audit_events INCLUDING ALL)');
   await setup.query(
-    `CREATE TRIGGER audit_event_added AFTER INSERT ON audit_events_plain
-       FOR EACH ROW EXECUTE FUNCTION audit_event_added()`,
+    `CREATE TRIGGER audit_events_added AFTER INSERT ON audit_events_plain
+       REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION audit_events_added()`,
   );
   setup.release();
   console.log(

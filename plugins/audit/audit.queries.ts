@@ -26,8 +26,8 @@ export async function awaitDurable(manager: EntityManager): Promise<void> {
  * Inserts rows in order, inside `manager`'s transaction, each chained to the one before, in
  * one call of `audit_chain_append` (migration 1796400000000): under the audit write lock,
  * held to COMMIT, it reads the head, draws each id (the lock makes ids follow commit order),
- * hashes and inserts; the row trigger `audit_event_added` counts each event in its day and
- * queues it for streaming. Node sends each row's canonical encoding after `occurred_at`
+ * hashes and inserts; the trigger `audit_events_added` counts the events per day and queues
+ * them for streaming. Node sends each row's canonical encoding after `occurred_at`
  * (`canonicalTail`).
  *
  * `occurred_at` never decreases along `id`: an event stamped earlier than the head (another

@@ -15,7 +15,7 @@ import { AuditFreeText1796200000000 } from './migrations/1796200000000-AuditFree
 import { AuditOutboxTrigger1796300000000 } from './migrations/1796300000000-AuditOutboxTrigger.js';
 import { AuditChainAppend1796400000000 } from './migrations/1796400000000-AuditChainAppend.js';
 import { AuditIpIndex1796500000000 } from './migrations/1796500000000-AuditIpIndex.js';
-import { AuditRowTrigger1796600000000 } from './migrations/1796600000000-AuditRowTrigger.js';
+import { AuditInsertTrigger1796600000000 } from './migrations/1796600000000-AuditInsertTrigger.js';
 
 /**
  * The audit plugin (DESIGN.md §8): records every sensitive action in `audit_events` and shows
@@ -38,7 +38,7 @@ export default definePlugin({
     AuditOutboxTrigger1796300000000,
     AuditChainAppend1796400000000,
     AuditIpIndex1796500000000,
-    AuditRowTrigger1796600000000,
+    AuditInsertTrigger1796600000000,
   ],
   options: AuditOptions,
   commands: auditCommands,

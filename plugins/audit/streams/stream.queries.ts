@@ -6,7 +6,7 @@ import type { EntityManager } from 'typeorm';
  * rather than a transaction held during delivery: the embedded database has one connection.
  */
 
-// Events are queued for streaming by the trigger audit_event_added on audit_events
+// Events are queued for streaming by the trigger audit_events_added on audit_events
 // (migration 1796600000000), in the events' own transaction.
 
 export interface ClaimedEntry {
