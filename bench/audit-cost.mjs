@@ -4,9 +4,8 @@
 // embedded PostgreSQL instead). In pairs, one server right after the other in alternating
 // order, both do the same uploads (twine's multipart POST /legacy/ of a small wheel) and
 // API-token creations through the web form (the tokens created are deleted between rounds, so
-// the page lists a handful). Prints medians and the ratio audited / not
-// audited, per pair and of the medians
-// (target: under 1.10). Prints figures; it does not pass or fail.
+// the page lists a handful). Prints medians and the ratio audited / not audited, per pair and
+// of the medians (target: under 1.10). Prints figures; it does not pass or fail.
 // Usage: npm run bench:audit-cost [-- ROUNDS PER_ROUND] [--embedded]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
