@@ -245,9 +245,7 @@ export async function findEvents(
   // and the page picked out of them; a common word matches often enough that the walk finds
   // a page soon.
   const matching = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
-  const matches = (await sparseText(manager, filter, matching, params))
-    ? await sparseMatches(manager, matching, params)
-    : null;
+  const matches = await sparseMatches(manager, filter, matching, params);
   if (matches) {
     const newestFirst = matches.map((m) => BigInt(m.id));
     const chosen =
@@ -284,49 +282,44 @@ export async function findEvents(
 const pendingMatches = new Map<string, Promise<Array<{ id: string; day: string }> | null>>();
 
 /**
- * Every event `where` matches, newest first, with its UTC day: read from the filters' indexes
- * (the trigram index for free text), for a filter {@link sparseText} found sparse. A view's
- * list and chart ask at the same time with the same filter; they share the one read. `null`
- * when there are more than MAX_MATCHES after all (the planner's estimate was wrong): the read
- * stops there, and the caller takes the usual way.
+ * For free text the planner expects to match few events (at most FEW_MATCHES): every event
+ * `where` matches, newest first, with its UTC day, read from the filters' indexes (the trigram
+ * index). `null` for any other filter, or when there are more than MAX_MATCHES after all (the
+ * estimate was wrong: the read stops there); the caller then takes the usual way. A view's
+ * list and chart ask at the same time with the same filter: they share the estimate and the
+ * read.
  */
 function sparseMatches(
   manager: EntityManager,
+  filter: EventFilter,
   where: string,
   params: unknown[],
 ): Promise<Array<{ id: string; day: string }> | null> {
+  if (filter.q === undefined || KEY_VALUE.test(filter.q)) return Promise.resolve(null);
   const key = JSON.stringify([where, params]);
   let found = pendingMatches.get(key);
   if (!found) {
-    found = fromIndexes(manager, async (tx) => {
-      // No ORDER BY: the LIMIT then stops the bitmap scan, where a sort would read every match.
-      const rows: Array<{ id: string; day: string }> = await tx.query(
-        `SELECT id::text AS id, to_char(date_trunc('day', occurred_at, 'UTC'), 'YYYY-MM-DD') AS day
-           FROM audit_events ${where} LIMIT ${MAX_MATCHES + 1}`,
-        params,
-      );
-      if (rows.length > MAX_MATCHES) return null;
-      return rows
-        .map((row) => ({ ...row, key: BigInt(row.id) }))
-        .sort((a, b) => (a.key < b.key ? 1 : a.key > b.key ? -1 : 0))
-        .map(({ id, day }) => ({ id, day }));
-    });
+    found = (async () => {
+      if ((await estimatedRows(manager, where, params)) > FEW_MATCHES) return null;
+      return fromIndexes(manager, async (tx) => {
+        // No ORDER BY: the LIMIT then stops the bitmap scan, where a sort would read every match.
+        const rows: Array<{ id: string; day: string }> = await tx.query(
+          `SELECT id::text AS id, to_char(date_trunc('day', occurred_at, 'UTC'), 'YYYY-MM-DD') AS day
+             FROM audit_events ${where} LIMIT ${MAX_MATCHES + 1}`,
+          params,
+        );
+        if (rows.length > MAX_MATCHES) return null;
+        return rows
+          .map((row) => ({ ...row, key: BigInt(row.id) }))
+          .sort((a, b) => (a.key < b.key ? 1 : a.key > b.key ? -1 : 0))
+          .map(({ id, day }) => ({ id, day }));
+      });
+    })();
     pendingMatches.set(key, found);
     const forget = () => pendingMatches.delete(key);
     found.then(forget, forget);
   }
   return found;
-}
-
-/** Whether `filter` is free text that the planner expects to match few events. */
-async function sparseText(
-  manager: EntityManager,
-  filter: EventFilter,
-  where: string,
-  params: unknown[],
-): Promise<boolean> {
-  if (filter.q === undefined || KEY_VALUE.test(filter.q)) return false;
-  return (await estimatedRows(manager, where, params)) <= FEW_MATCHES;
 }
 
 /** The planner's estimate of the rows `where` matches (one planning, no execution). */
@@ -450,9 +443,7 @@ export async function eventsPerDay(
     // constants, so a filter with an index on (…, id) counts from the index only.
     const clauses = where(await idRange(manager, filter), params);
     const matching = clauses.join(' AND ') || 'TRUE';
-    const matches = (await sparseText(manager, filter, `WHERE ${matching}`, params))
-      ? await sparseMatches(manager, `WHERE ${matching}`, params)
-      : null;
+    const matches = await sparseMatches(manager, filter, `WHERE ${matching}`, params);
     if (matches?.length === 0) return [];
     if (matches) {
       // Sparse free text: the matches findEvents reads (one read for both), counted here.

@@ -104,7 +104,7 @@ export function canonicalText(row: Omit<ChainFields, 'ipHash'>, ipHashHex: strin
  * ASCII needing no escapes, so the database writes it the same way (`audit_chain_append`,
  * migration 1796400000000, which knows the id and the floored time only once it holds the lock).
  */
-export function canonicalHead(id: string, occurredAt: string): string {
+function canonicalHead(id: string, occurredAt: string): string {
   return `["${CHAIN_VERSION}","${id}","${occurredAt}",`;
 }
 
