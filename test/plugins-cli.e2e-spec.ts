@@ -40,7 +40,7 @@ describe('larder plugins list', () => {
     const { status, stdout } = larder(['plugins', 'list', '--json'], env);
     expect(status).toBe(0);
     const list = JSON.parse(stdout);
-    expect(list.pluginApi).toBe('1.2.0');
+    expect(list.pluginApi).toBe('1.3.0');
     expect(list.loaded.map((p: { name: string }) => p.name)).toEqual([
       'upload-policy',
       'notify-email',

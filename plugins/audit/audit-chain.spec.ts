@@ -419,7 +419,61 @@ describe('the audit hash chain', () => {
       // …and by the time it returned, everything it wrote was flushed (AuditWriter.afterCommit).
       expect(await flushedTo(queued.lsn)).toBe(true);
     }
+    // The same when the events go out with COMMIT (queued in the transaction, as the
+    // subscriber does): the writer learns from COMMIT's reply that it waited, then waits for
+    // the disk.
+    const queuedAtCommit = async () => {
+      const sent: string[] = [];
+      await t.dataSource.transaction(async (tx) => {
+        const runner = tx.queryRunner!;
+        const query = runner.query.bind(runner);
+        runner.query = ((text: string, ...rest: unknown[]) => {
+          sent.push(text);
+          return query(text, ...(rest as []));
+        }) as typeof runner.query;
+        await writer.store(
+          [writer.build({ tag: 'admin:user:disable', plugin: 'core' }, context)],
+          tx,
+        );
+      });
+      return sent.filter((text) => text.includes('pg_logical_emit_message')).length;
+    };
+    expect(await queuedAtCommit()).toBe(0);
+    if (databaseMode === 'server') {
+      const holder = t.dataSource.createQueryRunner();
+      await holder.connect();
+      await holder.startTransaction();
+      await holder.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_WRITE_LOCK]);
+      const waiting = queuedAtCommit();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await holder.commitTransaction();
+      await holder.release();
+      expect(await waiting).toBe(1);
+    }
     expect((await q('SHOW synchronous_commit'))[0].synchronous_commit).toBe('on');
+    await ok();
+  }, 60_000);
+
+  it('rolls the change back when its events fail to insert at COMMIT', async () => {
+    await q('CREATE TABLE IF NOT EXISTS chain_probe (v text)');
+    const context = testContext({ kind: 'system', name: 'test:chain' });
+    const before = await ids();
+    const commit = (ip: string) =>
+      t.dataSource.transaction(async (tx) => {
+        await tx.query('INSERT INTO chain_probe VALUES ($1)', [ip]);
+        // Queued, so inserted with COMMIT; an address PostgreSQL refuses fails that insert.
+        await writer.store(
+          [{ ...writer.build({ tag: 'admin:user:disable', plugin: 'core' }, context), ip }],
+          tx,
+        );
+      });
+    await expect(commit('not an address')).rejects.toThrow(/inet/);
+    expect(await q('SELECT v FROM chain_probe')).toEqual([]);
+    expect(await ids()).toEqual(before);
+    await commit('192.0.2.1');
+    expect(await q('SELECT v FROM chain_probe')).toEqual([{ v: '192.0.2.1' }]);
+    expect((await ids()).length).toBe(before.length + 1);
+    await q('DROP TABLE chain_probe');
     await ok();
   }, 60_000);
 

@@ -45,6 +45,17 @@ export async function insertEvents(
   rows: AuditRow[],
 ): Promise<{ ids: string[]; asynchronous: boolean }> {
   if (rows.length === 0) return { ids: [], asynchronous: false };
+  const { sql, params } = appendStatement(rows);
+  const [result]: Array<{ ids: string[]; contended: boolean }> = await manager.query(sql, params);
+  return { ids: result.ids, asynchronous: result.contended };
+}
+
+/**
+ * The `audit_chain_append` call that inserts `rows` ({@link insertEvents}): run now, or sent
+ * with the transaction's COMMIT (`runAtCommit`, audit.writer.ts `flush`). Its row: `ids`, the
+ * new ids in order, and `contended`, whether the transaction now commits asynchronously.
+ */
+export function appendStatement(rows: AuditRow[]): { sql: string; params: [number, string] } {
   const events = rows.map((row) => {
     // What jsonb gives back is what is hashed: the JSON round trip drops `undefined` and
     // turns dates to text.
@@ -71,11 +82,10 @@ export async function insertEvents(
       tail: canonicalTail({ ...row, additional }, ipHash),
     };
   });
-  const [result]: Array<{ ids: string[]; contended: boolean }> = await manager.query(
-    `SELECT ids, contended FROM audit_chain_append($1, $2::jsonb)`,
-    [AUDIT_WRITE_LOCK, JSON.stringify(events)],
-  );
-  return { ids: result.ids, asynchronous: result.contended };
+  return {
+    sql: `SELECT ids, contended FROM audit_chain_append($1::bigint, $2::jsonb)`,
+    params: [AUDIT_WRITE_LOCK, JSON.stringify(events)],
+  };
 }
 
 /** A stored event as the pages read it. */

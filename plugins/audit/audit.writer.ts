@@ -5,6 +5,7 @@ import {
   CONFIG,
   LOGGER,
   maybeRequestContext,
+  runAtCommit,
   type Actor,
   type AuditEventInput,
   type AuditSink,
@@ -12,7 +13,7 @@ import {
   type Logger,
   type RequestContext,
 } from '../../src/plugin-api/index.js';
-import { awaitDurable, insertEvents } from './audit.queries.js';
+import { appendStatement, awaitDurable, insertEvents } from './audit.queries.js';
 import { ipKey } from './chain/canonical.js';
 
 /** A row of `audit_events` before it has an id. */
@@ -54,9 +55,9 @@ const NO_CONTEXT = 'no-request-context';
 
 /**
  * Builds audit rows from the request context and stores them. Inside a transaction a row is
- * queued on the transaction's query runner and inserted by {@link flush} just before COMMIT
- * (the subscriber calls it from `beforeTransactionCommit`), so it commits or rolls back with
- * the change; outside one it is written at once in its own transaction.
+ * queued on the transaction's query runner and inserted by {@link flush} in the COMMIT's own
+ * message (the subscriber calls it from `beforeTransactionCommit`), so it commits or rolls back
+ * with the change; outside one it is written at once in its own transaction.
  *
  * Inserting at commit time under `pg_advisory_xact_lock` makes ids follow commit order, and
  * the same locked insert chains each row to the one before (`hash`, docs/audit.md).
@@ -64,8 +65,11 @@ const NO_CONTEXT = 'no-request-context';
 @Injectable()
 export class AuditWriter implements AuditSink, OnModuleDestroy {
   private readonly queued = new WeakMap<QueryRunner, Array<{ row: AuditRow; depth: number }>>();
-  /** Transactions that inserted events → whether they commit asynchronously ({@link afterCommit}). */
-  private readonly committing = new WeakMap<QueryRunner, boolean>();
+  /**
+   * Transactions that inserted events → whether they commit asynchronously ({@link afterCommit});
+   * a promise while the insert waits to go out with COMMIT ({@link flush}).
+   */
+  private readonly committing = new WeakMap<QueryRunner, boolean | Promise<boolean>>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly streamListeners = new Set<() => void>();
 
@@ -109,17 +113,28 @@ export class AuditWriter implements AuditSink, OnModuleDestroy {
     }
   }
 
-  /** Called before COMMIT of the outermost transaction: inserts what it queued. */
+  /**
+   * Called before COMMIT of the outermost transaction: inserts what it queued, in the same
+   * message as the COMMIT (`runAtCommit`: one round trip fewer per audited write). If the
+   * insert fails, PostgreSQL skips that COMMIT and it throws: the change rolls back with it.
+   */
   async flush(runner: QueryRunner): Promise<void> {
     const depth = (runner as unknown as { transactionDepth: number }).transactionDepth;
     if (depth > 1) return; // a savepoint being released: the outer COMMIT flushes
     const list = this.queued.get(runner);
     this.queued.delete(runner);
-    if (list?.length)
-      await this.insertNow(
-        runner.manager,
-        list.map((q) => q.row),
-      );
+    if (!list?.length) return;
+    const { sql, params } = appendStatement(list.map((q) => q.row));
+    const contended = runAtCommit(runner, sql, params).then(
+      ([row]) => row.contended === true,
+      // Its error reaches the caller through COMMIT, which then never reaches afterCommit.
+      () => false,
+    );
+    const before = this.committing.get(runner) ?? false;
+    this.committing.set(
+      runner,
+      contended.then(async (now) => now || (await before)),
+    );
   }
 
   /** Calls `listener` when events have committed (the streaming worker may have work). */
@@ -147,7 +162,8 @@ export class AuditWriter implements AuditSink, OnModuleDestroy {
     const { ids, asynchronous } = await insertEvents(manager, rows);
     // `afterCommit` tells the streaming worker, and when the claim made this transaction's
     // COMMIT asynchronous (it waited for the write lock), first waits for the disk.
-    this.committing.set(runner, asynchronous || this.committing.get(runner) === true);
+    const before = this.committing.get(runner) ?? false;
+    this.committing.set(runner, asynchronous || (await before));
     return ids;
   }
 
@@ -159,10 +175,10 @@ export class AuditWriter implements AuditSink, OnModuleDestroy {
    * the streaming worker.
    */
   async afterCommit(runner: QueryRunner): Promise<void> {
-    const asynchronous = this.committing.get(runner);
-    if (asynchronous === undefined) return;
+    const committed = this.committing.get(runner);
+    if (committed === undefined) return;
     this.committing.delete(runner);
-    if (asynchronous) await awaitDurable(runner.manager);
+    if (await committed) await awaitDurable(runner.manager);
     for (const listener of this.streamListeners) listener();
   }
 

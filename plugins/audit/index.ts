@@ -24,7 +24,7 @@ import { AuditInsertTrigger1796600000000 } from './migrations/1796600000000-Audi
 export default definePlugin({
   name: 'audit',
   version: '1.0.0',
-  api: '^1.0.0',
+  api: '^1.3.0',
   description: 'Records every sensitive action and shows it as Security history and Audit log',
   module: AuditModule,
   entities: [AuditEvent, AuditCheckpoint, AuditVerifyRun, AuditStreamDestination, AuditOutboxEntry],

@@ -77,6 +77,9 @@ export {
   type RequestContext,
 } from '../context/request-context.js';
 
+// Database: a statement sent with its transaction's COMMIT
+export { runAtCommit, type InlineValue } from '../database/commit-statement.js';
+
 // Configuration and logging
 export { CONFIG } from '../config/config.module.js';
 export type { Config } from '../config/config.js';

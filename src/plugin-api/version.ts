@@ -3,4 +3,4 @@
  * (`api: '^1.0.0'`); the host refuses a plugin whose range this version does not satisfy.
  * Adding a hook, a payload field or an export is minor; removing or changing one is major.
  */
-export const PLUGIN_API_VERSION = '1.2.0';
+export const PLUGIN_API_VERSION = '1.3.0';
