@@ -53,14 +53,14 @@ describe('runAtCommit: a statement sent with its COMMIT', () => {
       atCommit = (runner) => {
         result = runAtCommit(runner, 'INSERT INTO notes VALUES ($1), ($2) RETURNING v', [
           HOSTILE,
-          'x',
+          "it's plain",
         ]);
       };
     });
     expect(sent).toHaveLength(1);
     expect(sent[0]).toMatch(/;\nCOMMIT$/);
-    await expect(result).resolves.toEqual([{ v: HOSTILE }, { v: 'x' }]);
-    expect(await notes()).toEqual(['change', HOSTILE, 'x'].sort());
+    await expect(result).resolves.toEqual([{ v: HOSTILE }, { v: "it's plain" }]);
+    expect(await notes()).toEqual(['change', HOSTILE, "it's plain"].sort());
   });
 
   it('a failing statement fails the COMMIT: the change rolls back with it', async () => {

@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { QueryFailedError, type QueryRunner } from 'typeorm';
 
 /** A value {@link runAtCommit} can write into its statement as a literal. */
@@ -50,7 +50,12 @@ export function runAtCommit(
 
 function literal(value: InlineValue): string {
   if (value === null) return 'NULL';
-  if (typeof value === 'string') return pg.escapeLiteral(value);
+  if (typeof value === 'string') {
+    // As pg.escapeLiteral writes it (E'…' when there is a backslash), without its loop over
+    // every character: the audit plugin sends a kilobyte of JSON with every audited COMMIT.
+    const quoted = `'${value.replace(/'/g, "''")}'`;
+    return value.includes('\\') ? ` E${quoted.replace(/\\/g, '\\\\')}` : quoted;
+  }
   if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
   if (typeof value === 'number' && !Number.isFinite(value)) {
     throw new Error(`runAtCommit: ${value} is not a literal`);
