@@ -386,6 +386,18 @@ describe('the audit hash chain', () => {
     await q('DELETE FROM audit_events WHERE id IN (1, 2)');
   }, 60_000);
 
+  it('skips a checkpoint, with a warning, when the newest row is not chained', async () => {
+    const [copy] = await q('SELECT * FROM audit_events ORDER BY audit_events.id DESC LIMIT 1');
+    const [{ id }] = await q(`SELECT nextval('audit_events_id_seq')::text AS id`);
+    // Inserted around the writer, as a seed or a tamperer would.
+    await restore({ ...copy, id, prev_hash: null, hash: null });
+    const before = await q('SELECT count(*)::int AS n FROM audit_checkpoints');
+    const later = new Date(Date.now() + 2 * 60 * 60_000); // past checkpointMinutes
+    await expect(checkpoints.writeIfDue(later)).resolves.toBeNull();
+    expect(await q('SELECT count(*)::int AS n FROM audit_checkpoints')).toEqual(before);
+    await q('DELETE FROM audit_events WHERE id = $1', [id]);
+  }, 60_000);
+
   it('commits without waiting for the disk under a contended lock, and waits after', async () => {
     const context = testContext({ kind: 'system', name: 'test:chain' });
     const audited = () =>

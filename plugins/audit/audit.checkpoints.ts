@@ -66,9 +66,18 @@ export class AuditCheckpoints implements OnApplicationBootstrap, OnModuleDestroy
       await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_WRITE_LOCK]);
       // Another node may have written it while we waited for the lock.
       if (!(await this.due(tx, now))) return null;
-      const [head]: Array<{ id: string; hash: Buffer }> = await tx.query(
+      const [head]: Array<{ id: string; hash: Buffer | null }> = await tx.query(
         'SELECT id::text AS id, hash FROM audit_events ORDER BY audit_events.id DESC LIMIT 1',
       );
+      if (!head.hash) {
+        // Every write is chained: a newest row without a hash was inserted around the writer
+        // (or the database holds only events from before the chain). Nothing to sign.
+        this.logger.warn(
+          { headId: head.id },
+          `audit checkpoint skipped: the newest event (${head.id}) is not chained; run \`larder audit verify\``,
+        );
+        return null;
+      }
       return this.write(tx, 'checkpoint', head.id, head.hash);
     });
   }
