@@ -415,17 +415,21 @@ describe('the audit hash chain', () => {
     const alone = await audited();
     expect(alone.mode).toBe('on');
     expect(await flushedTo(alone.lsn)).toBe(true);
-    // The embedded database has one connection, so no other can hold the lock meanwhile.
-    if (databaseMode === 'server') {
+    /** Runs `work` while another session holds the write lock for 200 ms. */
+    const whileLockHeld = async <T>(work: () => Promise<T>): Promise<T> => {
       const holder = t.dataSource.createQueryRunner();
       await holder.connect();
       await holder.startTransaction();
       await holder.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_WRITE_LOCK]);
-      const waiting = audited();
+      const waiting = work();
       await new Promise((resolve) => setTimeout(resolve, 200));
       await holder.commitTransaction();
       await holder.release();
-      const queued = await waiting;
+      return waiting;
+    };
+    // The embedded database has one connection, so no other can hold the lock meanwhile.
+    if (databaseMode === 'server') {
+      const queued = await whileLockHeld(audited);
       // Only the audited transaction committed asynchronously…
       expect(queued.mode).toBe('off');
       // …and by the time it returned, everything it wrote was flushed (AuditWriter.afterCommit).
@@ -451,17 +455,7 @@ describe('the audit hash chain', () => {
       return sent.filter((text) => text.includes('pg_logical_emit_message')).length;
     };
     expect(await queuedAtCommit()).toBe(0);
-    if (databaseMode === 'server') {
-      const holder = t.dataSource.createQueryRunner();
-      await holder.connect();
-      await holder.startTransaction();
-      await holder.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_WRITE_LOCK]);
-      const waiting = queuedAtCommit();
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      await holder.commitTransaction();
-      await holder.release();
-      expect(await waiting).toBe(1);
-    }
+    if (databaseMode === 'server') expect(await whileLockHeld(queuedAtCommit)).toBe(1);
     expect((await q('SHOW synchronous_commit'))[0].synchronous_commit).toBe('on');
     await ok();
   }, 60_000);
