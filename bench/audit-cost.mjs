@@ -5,7 +5,10 @@
 // order, both do the same uploads (twine's multipart POST /legacy/ of a small wheel) and
 // API-token creations through the web form (the tokens created are deleted between rounds, so
 // the page lists a handful). Prints medians and the ratio audited / not audited, per pair and
-// of the medians (target: under 1.10). Prints figures; it does not pass or fail.
+// of the medians (target: under 1.10), and the CPU time each operation took in the server's
+// process and in its PostgreSQL backends (Linux /proc): latency on a shared machine moves by
+// a few percent between runs, CPU time much less, and it says which side the cost is on.
+// Prints figures; it does not pass or fail.
 // Usage: npm run bench:audit-cost [-- ROUNDS PER_ROUND] [--embedded]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -14,6 +17,7 @@ import pg from 'pg';
 import { ensureBuild } from '../scripts/ensure-build.mjs';
 import {
   BENCH_PASSWORD,
+  cpuSeconds,
   csrfOf,
   distributions,
   seedAccount,
@@ -83,6 +87,13 @@ async function databases() {
   }
   return {
     envs,
+    /** The pids of the backends connected to variant `i`'s database. */
+    async backends(i) {
+      const { rows } = await admin.query('SELECT pid FROM pg_stat_activity WHERE datname = $1', [
+        names[i],
+      ]);
+      return rows.map((r) => r.pid);
+    },
     async dropTokens() {
       for (const env of envs) {
         const db = new pg.Client({ connectionString: env.DATABASE_URL });
@@ -110,14 +121,23 @@ try {
   const total = 10 + ROUNDS * PER_ROUND;
   const wheels = [];
   for (let i = 0; i < total; i++) wheels.push((await distributions('bench-pkg', `1.${i}`))[0]);
-  for (const v of variants) {
+  for (const [i, v] of variants.entries()) {
+    v.index = i;
     v.token = seedAccount(v.env);
     v.server = await startServer(v.env);
     v.server.session = await session(v.server.base);
     v.next = 0;
     v.uploads = [];
     v.tokens = [];
+    v.cpu = { uploads: { node: 0, pg: 0, n: 0 }, tokens: { node: 0, pg: 0, n: 0 } };
   }
+  /** CPU seconds so far of `v`'s server process and of its database's backends. */
+  const cpuOf = async (v) => {
+    const node = cpuSeconds([v.server.pid]).get(v.server.pid) ?? NaN;
+    if (!dbs.backends) return { node, pg: NaN }; // embedded: the database is in the process
+    const pids = await dbs.backends(v.index);
+    return { node, pg: [...cpuSeconds(pids).values()].reduce((a, b) => a + b, 0) };
+  };
   const upload = (v) => {
     const i = v.next++;
     return uploadFile(v.server.base, v.token, 'bench-pkg', `1.${i}`, wheels[i]);
@@ -145,6 +165,7 @@ try {
       ['uploads', (v) => upload(v)],
       ['tokens', (v) => createToken(v.server, `t${n++}`)],
     ]) {
+      const before = [await cpuOf(on), await cpuOf(off)];
       for (let i = 0; i < PER_ROUND; i++) {
         const first = (round + i) % 2 ? on : off;
         const second = first === on ? off : on;
@@ -154,6 +175,12 @@ try {
         on[key].push(msOn);
         off[key].push(msOff);
         pairs[key].push(msOn / msOff);
+      }
+      for (const [j, v] of [on, off].entries()) {
+        const after = await cpuOf(v);
+        v.cpu[key].node += after.node - before[j].node;
+        v.cpu[key].pg += after.pg - before[j].pg;
+        v.cpu[key].n += PER_ROUND;
       }
     }
   }
@@ -173,6 +200,23 @@ try {
         `ratio of medians ${(median(on[key]) / median(off[key])).toFixed(3)}   ` +
         `median of ${ratios.length} paired ratios ${median(ratios).toFixed(3)} ` +
         `(quartiles ${q(25).toFixed(2)}–${q(75).toFixed(2)})`,
+    );
+  }
+  // /proc counts in 10 ms ticks: over a few hundred operations, to ~0.05 ms each.
+  const perOp = (c, side) => ((c[side] / c.n) * 1000).toFixed(2).padStart(5);
+  console.log(
+    '\nCPU per operation, ms (audited / not): the server process | its PostgreSQL backends',
+  );
+  for (const [what, key] of [
+    ['upload', 'uploads'],
+    ['API token created', 'tokens'],
+  ]) {
+    const [a, b] = [on.cpu[key], off.cpu[key]];
+    console.log(
+      `${what.padEnd(36)} node ${perOp(a, 'node')} / ${perOp(b, 'node')}   ` +
+        (embedded
+          ? '(embedded: in the process)'
+          : `PostgreSQL ${perOp(a, 'pg')} / ${perOp(b, 'pg')}`),
     );
   }
   if (!embedded) {
