@@ -130,10 +130,18 @@ export class AuditWriter implements AuditSink, OnModuleDestroy {
       // Its error reaches the caller through COMMIT, which then never reaches afterCommit.
       () => false,
     );
+    this.noteInserted(runner, contended);
+  }
+
+  /**
+   * Notes that `runner`'s transaction inserted events, and whether that insert waited for the
+   * write lock (so the transaction commits asynchronously) — when known, or once it is.
+   */
+  private noteInserted(runner: QueryRunner, contended: boolean | Promise<boolean>): void {
     const before = this.committing.get(runner) ?? false;
     this.committing.set(
       runner,
-      contended.then(async (now) => now || (await before)),
+      Promise.resolve(contended).then(async (now) => now || (await before)),
     );
   }
 
@@ -162,8 +170,7 @@ export class AuditWriter implements AuditSink, OnModuleDestroy {
     const { ids, asynchronous } = await insertEvents(manager, rows);
     // `afterCommit` tells the streaming worker, and when the claim made this transaction's
     // COMMIT asynchronous (it waited for the write lock), first waits for the disk.
-    const before = this.committing.get(runner) ?? false;
-    this.committing.set(runner, asynchronous || (await before));
+    this.noteInserted(runner, asynchronous);
     return ids;
   }
 
