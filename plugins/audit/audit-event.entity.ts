@@ -6,23 +6,16 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
  * advisory lock (audit.writer.ts), so ids follow commit order and `prev_hash`/`hash` chain
  * them in id order (docs/audit.md).
  *
- * Indexes: one per history view and admin filter, each ending in `id` for keyset pagination.
- * The GIN (containment over `additional`) and trigram GIN (free text over `additional::text`,
- * only where pg_trgm exists) indexes need operator classes TypeORM cannot declare, so they are
- * created by migrations and marked `synchronize: false` here. `ip <<= cidr` uses the B-tree
- * on (ip, id) as a range.
+ * Indexes: what the histories read (account, project), each ending in `id` for keyset
+ * pagination, and `occurred_at` (dates to ids). Every index here is written inside the audited
+ * COMMIT, so the admin log's filters (tag, actor, project name, IP, `additional`) have theirs
+ * on `audit_event_search`, a copy filled off the request path (AuditSearch1796700000000,
+ * audit.search.ts).
  */
 @Entity('audit_events')
 @Index('IDX_audit_events_user_id_id', ['userId', 'id'])
 @Index('IDX_audit_events_project_id_id', ['projectId', 'id'])
-@Index('IDX_audit_events_project_name_id', ['projectName', 'id'])
-@Index('IDX_audit_events_tag_id', ['tag', 'id'])
-@Index('IDX_audit_events_actor_name_id', ['actorName', 'id'])
 @Index('IDX_audit_events_occurred_at', ['occurredAt'])
-@Index('IDX_audit_events_ip_hash', ['ipHash'])
-@Index('IDX_audit_events_additional', { synchronize: false })
-@Index('IDX_audit_events_ip_id', ['ip', 'id'])
-@Index('IDX_audit_events_additional_trgm', { synchronize: false })
 export class AuditEvent {
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' })
   id: string;

@@ -1,7 +1,7 @@
 import { BadRequestException } from '@nestjs/common';
 import { isIP } from 'node:net';
 import type { EntityManager } from 'typeorm';
-import type { EventFilter } from './audit.queries.js';
+import { actorIdNamed, type EventFilter } from './audit.queries.js';
 import { ipKey } from './chain/canonical.js';
 
 /**
@@ -61,13 +61,7 @@ export function checkIpFilter(ip: string): void {
 /** An account by id, or by the username it acted under (the log knows its own actors). */
 async function accountId(manager: EntityManager, user: string): Promise<string> {
   if (UUID.test(user)) return user;
-  const rows: Array<{ id: string }> = await manager.query(
-    `SELECT actor_id AS id FROM audit_events
-      WHERE actor_name = $1 AND actor_id IS NOT NULL
-      ORDER BY audit_events.id DESC LIMIT 1`,
-    [user],
-  );
-  return rows[0]?.id ?? NOBODY;
+  return (await actorIdNamed(manager, user)) ?? NOBODY;
 }
 
 /**

@@ -12,6 +12,7 @@ import { AuditController } from './audit.controller.js';
 import { AuditHooks } from './audit.hooks.js';
 import { AuditRenderer } from './audit.renderer.js';
 import { AuditRetention } from './audit.retention.js';
+import { AuditSearch } from './audit.search.js';
 import { AuditSigner } from './audit.signer.js';
 import { AuditSubscriber } from './audit.subscriber.js';
 import { AuditVerifier } from './audit.verifier.js';
@@ -21,7 +22,7 @@ import { AuditExporter } from './export/audit-exporter.js';
 import { AuditStreamService } from './streams/stream.service.js';
 import { AuditStreamWorker } from './streams/stream.worker.js';
 import { AuditStreamsController } from './streams/streams.controller.js';
-import { FREE_TEXT_INDEX } from './migrations/1796200000000-AuditFreeText.js';
+import { SEARCH_FREE_TEXT_INDEX } from './migrations/1796700000000-AuditSearch.js';
 
 @Module({
   controllers: [AuditController, AuditApiController, AuditStreamsController],
@@ -34,6 +35,7 @@ import { FREE_TEXT_INDEX } from './migrations/1796200000000-AuditFreeText.js';
     AuditCheckpoints,
     AuditVerifier,
     AuditRetention,
+    AuditSearch,
     AuditExporter,
     AuditStreamService,
     AuditStreamWorker,
@@ -45,6 +47,7 @@ import { FREE_TEXT_INDEX } from './migrations/1796200000000-AuditFreeText.js';
     AuditCheckpoints,
     AuditVerifier,
     AuditRetention,
+    AuditSearch,
     AuditExporter,
   ],
 })
@@ -64,17 +67,17 @@ export class AuditModule implements OnModuleInit, OnApplicationBootstrap {
   }
 
   /**
-   * The migration AuditFreeText leaves the trigram index out when pg_trgm cannot be created
+   * The migrations AuditFreeText and AuditSearch leave the trigram index out when pg_trgm cannot be created
    * (no contrib on the server, or a role that may not): say so at every start until it exists.
    */
   async onApplicationBootstrap(): Promise<void> {
     const rows: unknown[] = await this.dataSource.query(
-      `SELECT 1 FROM pg_indexes WHERE tablename = 'audit_events' AND indexname = $1`,
-      [FREE_TEXT_INDEX],
+      `SELECT 1 FROM pg_indexes WHERE tablename = 'audit_event_search' AND indexname = $1`,
+      [SEARCH_FREE_TEXT_INDEX],
     );
     if (rows.length) return;
     this.logger.warn(
-      { index: FREE_TEXT_INDEX },
+      { index: SEARCH_FREE_TEXT_INDEX },
       "audit: no trigram index for the audit log's free-text filter (pg_trgm could not be " +
         'created when the audit migration ran), so `q=<text>` reads every event; see ' +
         'docs/operating.md "Database extensions" to add it',

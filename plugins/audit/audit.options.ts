@@ -23,6 +23,24 @@ export class AuditOptions {
   @Max(3_600_000)
   streamPollMs = 2000;
 
+  /**
+   * `…_SEARCH_DELAY_MS=500`: how soon after this node's audited commits the admin log's search
+   * copy catches up (audit.search.ts): events of that moment are copied in one batch.
+   */
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  searchDelayMs = 500;
+
+  /**
+   * `…_SEARCH_POLL_MS=5000`: how often it also catches up with no commit of its own (other
+   * nodes' events, a node that was down). 0: only after this node's commits.
+   */
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  searchPollMs = 5000;
+
   /** `…_STREAM_RETRY_MS=1000`: wait before the first retry of a failed delivery; doubles each time. */
   @IsInt()
   @Min(10)

@@ -26,9 +26,9 @@ export async function awaitDurable(manager: EntityManager): Promise<void> {
  * Inserts rows in order, inside `manager`'s transaction, each chained to the one before, in
  * one call of `audit_chain_append` (migration 1796400000000): under the audit write lock,
  * held to COMMIT, it reads the head, draws each id (the lock makes ids follow commit order),
- * hashes and inserts; the trigger `audit_events_added` counts the events per day and queues
- * them for streaming. Node sends each row's canonical encoding after `occurred_at`
- * (`canonicalTail`).
+ * hashes and inserts. The daily counts, the streaming outbox and the admin log's search copy
+ * follow a moment later, off the request path (audit.search.ts). Node sends each row's
+ * canonical encoding after `occurred_at` (`canonicalTail`).
  *
  * `occurred_at` never decreases along `id`: an event stamped earlier than the head (another
  * node's clock, a transaction that committed late) takes the head's time. Date ranges are
@@ -212,7 +212,7 @@ function where(filter: EventFilter, params: unknown[]): string[] {
   if (filter.fromId !== undefined) clauses.push(`id >= ${add(filter.fromId)}`);
   if (filter.belowId !== undefined) clauses.push(`id < ${add(filter.belowId)}`);
   if (filter.q) {
-    // Free text: trigram GIN IDX_audit_events_additional_trgm (AuditFreeText1796200000000),
+    // Free text: trigram GIN IDX_audit_event_search_additional_trgm (AuditSearch1796700000000),
     // built on exactly `additional::text`; another expression here would scan again.
     const pair = KEY_VALUE.exec(filter.q);
     if (pair) clauses.push(`additional @> ${add(JSON.stringify({ [pair[1]]: pair[2] }))}::jsonb`);
@@ -225,6 +225,57 @@ function where(filter: EventFilter, params: unknown[]): string[] {
     clauses.push(alternatives.length ? `(${alternatives.join(' OR ')})` : 'FALSE');
   }
   return clauses;
+}
+
+/** The newest event the search copy holds (AuditSearch1796700000000); read in each statement. */
+const WATERMARK = '(SELECT watermark FROM audit_search_state)';
+
+/**
+ * Whether `filter` is one of the admin log's searches, read from the indexes of
+ * `audit_event_search` (tag, actor, project name, IP, `additional`), rather than one of the
+ * histories', read from `audit_events` by account or project (whose indexes are there).
+ */
+function searches(filter: EventFilter): boolean {
+  if (filter.userId !== undefined || filter.projectId !== undefined || filter.anyOf) return false;
+  return Boolean(
+    filter.tags?.length ||
+    filter.actorName ||
+    filter.projectName ||
+    filter.ip ||
+    filter.ipHash ||
+    filter.q !== undefined,
+  );
+}
+
+/**
+ * `SELECT columns` of the events `clauses` match, with `rest` (ORDER BY, LIMIT) in each part:
+ * for a search, from `audit_event_search` up to the watermark and from `audit_events` above it
+ * (exact whatever the copy's lag: both parts read one snapshot, and the copy moves its
+ * watermark in the transaction that copies), else from `audit_events`. The two tables name
+ * the filtered columns alike, so `where`'s clauses serve both. Select `id` itself (bigint)
+ * when ordering by it.
+ */
+function matchingSql(search: boolean, clauses: string[], columns: string, rest = ''): string {
+  const all = (...more: string[]) => [...clauses, ...more].join(' AND ') || 'TRUE';
+  if (!search) return `SELECT ${columns} FROM audit_events WHERE ${all()} ${rest}`;
+  // The copy holds exactly the events up to the watermark: no bound to test there.
+  return `(SELECT ${columns} FROM audit_event_search WHERE ${all()} ${rest})
+    UNION ALL
+    (SELECT ${columns} FROM audit_events WHERE ${all(`id > ${WATERMARK}`)} ${rest})`;
+}
+
+/** The account that last acted under `name` (the admin log's `user=<username>`), or null. */
+export async function actorIdNamed(manager: EntityManager, name: string): Promise<string | null> {
+  const rows: Array<{ id: string }> = await manager.query(
+    `SELECT actor_id AS id FROM (${matchingSql(
+      true,
+      ['actor_name = $1', 'actor_id IS NOT NULL'],
+      'id, actor_id',
+      'ORDER BY id DESC LIMIT 1',
+    )}) m ORDER BY m.id DESC LIMIT 1`,
+    [name],
+  );
+  return rows[0]?.id ?? null;
 }
 
 // `id` is selected as text (bigint exceeds JS numbers), so ORDER BY must name
@@ -246,6 +297,7 @@ export async function findEvents(
 ): Promise<{ events: StoredEvent[]; older: boolean; newer: boolean }> {
   const params: unknown[] = [];
   const clauses = where(await idRange(manager, filter), params);
+  const search = searches(filter);
   const ascending = page.after !== undefined && page.before === undefined;
   const direction = ascending ? 'ASC' : 'DESC';
   // Free text costs ~3 µs a row (`additional::text`, then ILIKE), which the planner does not
@@ -254,8 +306,7 @@ export async function findEvents(
   // matches, they are read from the trigram index (shared with the chart, `sparseMatches`)
   // and the page picked out of them; a common word matches often enough that the walk finds
   // a page soon.
-  const matching = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
-  const matches = await sparseMatches(manager, filter, matching, params);
+  const matches = await sparseMatches(manager, filter, search, clauses, params);
   if (matches) {
     const newestFirst = matches.map((m) => BigInt(m.id));
     const chosen =
@@ -278,13 +329,22 @@ export async function findEvents(
     clauses.push(`id > $${params.length}`);
   }
   params.push(page.size + 1);
+  const limit = `LIMIT $${params.length}`;
   // `audit_events.id`, not `id`: a bare name in ORDER BY means the output column, here the
   // text `id::text AS "id"`, which sorted "9" after "10" and defeated the (…, id) indexes.
-  const rows: StoredEvent[] = await manager.query(
-    `${SELECT} ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''}
-      ORDER BY audit_events.id ${direction} LIMIT $${params.length}`,
-    params,
-  );
+  const rows: StoredEvent[] = search
+    ? await manager.query(
+        `${SELECT} WHERE id = ANY(ARRAY(
+           SELECT id FROM (${matchingSql(true, clauses, 'id', `ORDER BY id ${direction} ${limit}`)}) m
+            ORDER BY id ${direction} ${limit}))
+          ORDER BY audit_events.id ${direction}`,
+        params,
+      )
+    : await manager.query(
+        `${SELECT} ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''}
+          ORDER BY audit_events.id ${direction} ${limit}`,
+        params,
+      );
   return pageOf(rows, page, ascending);
 }
 
@@ -302,20 +362,23 @@ const pendingMatches = new Map<string, Promise<Array<{ id: string; day: string }
 function sparseMatches(
   manager: EntityManager,
   filter: EventFilter,
-  where: string,
+  search: boolean,
+  clauses: string[],
   params: unknown[],
 ): Promise<Array<{ id: string; day: string }> | null> {
   if (filter.q === undefined || KEY_VALUE.test(filter.q)) return Promise.resolve(null);
-  const key = JSON.stringify([where, params]);
+  const key = JSON.stringify([search, clauses, params]);
   let found = pendingMatches.get(key);
   if (!found) {
     found = (async () => {
-      if ((await estimatedRows(manager, where, params)) > FEW_MATCHES) return null;
+      const table = search ? 'audit_event_search' : 'audit_events';
+      if ((await estimatedRows(manager, table, clauses, params)) > FEW_MATCHES) return null;
       return fromIndexes(manager, async (tx) => {
         // No ORDER BY: the LIMIT then stops the bitmap scan, where a sort would read every match.
+        const limit = `LIMIT ${MAX_MATCHES + 1}`;
         const rows: Array<{ id: string; day: string }> = await tx.query(
           `SELECT id::text AS id, to_char(date_trunc('day', occurred_at, 'UTC'), 'YYYY-MM-DD') AS day
-             FROM audit_events ${where} LIMIT ${MAX_MATCHES + 1}`,
+             FROM (${matchingSql(search, clauses, 'id, occurred_at', limit)}) m ${limit}`,
           params,
         );
         if (rows.length > MAX_MATCHES) return null;
@@ -332,14 +395,18 @@ function sparseMatches(
   return found;
 }
 
-/** The planner's estimate of the rows `where` matches (one planning, no execution). */
+/**
+ * The planner's estimate of the rows `clauses` match in `table` (one planning, no execution).
+ * For a search, the copy's estimate: the events past its watermark are a moment's worth.
+ */
 async function estimatedRows(
   manager: EntityManager,
-  where: string,
+  table: string,
+  clauses: string[],
   params: unknown[],
 ): Promise<number> {
   const [row]: Array<{ 'QUERY PLAN': unknown }> = await manager.query(
-    `EXPLAIN (FORMAT JSON) SELECT 1 FROM audit_events ${where}`,
+    `EXPLAIN (FORMAT JSON) SELECT 1 FROM ${table} WHERE ${clauses.join(' AND ') || 'TRUE'}`,
     params,
   );
   const plan = row['QUERY PLAN'];
@@ -399,8 +466,18 @@ export async function eventsAfter(
   params.push(after);
   clauses.push(`id > $${params.length}`);
   params.push(size);
+  const limit = `LIMIT $${params.length}`;
+  if (searches(filter)) {
+    return manager.query(
+      `${SELECT} WHERE id = ANY(ARRAY(
+         SELECT id FROM (${matchingSql(true, clauses, 'id', `ORDER BY id ${limit}`)}) m
+          ORDER BY id ${limit}))
+        ORDER BY audit_events.id`,
+      params,
+    );
+  }
   return manager.query(
-    `${SELECT} WHERE ${clauses.join(' AND ')} ORDER BY audit_events.id ASC LIMIT $${params.length}`,
+    `${SELECT} WHERE ${clauses.join(' AND ')} ORDER BY audit_events.id ASC ${limit}`,
     params,
   );
 }
@@ -410,8 +487,8 @@ const midnight = (date: Date | undefined) =>
 
 /**
  * Events per UTC day of the filtered set, at most `days` bars (the admin chart). The whole
- * log, some tags or whole days read audit_daily_counts (kept by triggers, a row per day and
- * tag): the last `days` days that have any. Narrower filters count their events in the
+ * log, some tags or whole days read audit_daily_counts (a row per day and tag, kept by the
+ * search copy's job, audit.search.ts): the last `days` days that have any. Narrower filters count their events in the
  * `days` days up to the newest one they match, through the filter's own index.
  */
 export async function eventsPerDay(
@@ -440,9 +517,15 @@ export async function eventsPerDay(
     if (filter.tags?.length) clauses.push(`tag = ANY(${add(filter.tags)}::text[])`);
     if (filter.since) clauses.push(`day >= ${add(filter.since.toISOString().slice(0, 10))}::date`);
     if (filter.until) clauses.push(`day < ${add(filter.until.toISOString().slice(0, 10))}::date`);
+    // The counts hold the events up to the search copy's watermark (audit.search.ts); the
+    // few above it are counted here. One statement: one snapshot of counts and watermark.
     rows = await manager.query(
       `SELECT to_char(day, 'YYYY-MM-DD') AS day, sum(events)::int AS count
-         FROM audit_daily_counts WHERE ${clauses.join(' AND ')}
+         FROM (SELECT day, tag, events FROM audit_daily_counts
+               UNION ALL
+               SELECT (occurred_at AT TIME ZONE 'UTC')::date, tag, count(*)
+                 FROM audit_events WHERE id > ${WATERMARK} GROUP BY 1, 2) c
+        WHERE ${clauses.join(' AND ')}
         GROUP BY day ORDER BY day DESC LIMIT ${add(days)}`,
       params,
     );
@@ -452,8 +535,8 @@ export async function eventsPerDay(
     // match; the second counts the matches per day by id alone, planned with those bounds as
     // constants, so a filter with an index on (…, id) counts from the index only.
     const clauses = where(await idRange(manager, filter), params);
-    const matching = clauses.join(' AND ') || 'TRUE';
-    const matches = await sparseMatches(manager, filter, `WHERE ${matching}`, params);
+    const search = searches(filter);
+    const matches = await sparseMatches(manager, filter, search, clauses, params);
     if (matches?.length === 0) return [];
     if (matches) {
       // Sparse free text: the matches findEvents reads (one read for both), counted here.
@@ -471,7 +554,8 @@ export async function eventsPerDay(
     const bounds: Array<{ day: string; id: string }> = await manager.query(
       `WITH newest AS (
          SELECT date_trunc('day', occurred_at, 'UTC') AS day
-           FROM audit_events WHERE ${matching} ORDER BY audit_events.id DESC LIMIT 1),
+           FROM (${matchingSql(search, clauses, 'id, occurred_at', 'ORDER BY id DESC LIMIT 1')}) m
+          ORDER BY id DESC LIMIT 1),
        days AS (
          SELECT newest.day - (${last}::int - g) * interval '24 hours' AS day
            FROM newest, generate_series(0, ${last}::int) g)
@@ -481,11 +565,12 @@ export async function eventsPerDay(
     );
     params.pop();
     if (bounds.length === 0) return [];
+    const edges = add(bounds.map((b) => b.id));
+    const inWindow = [...clauses, `id >= ${add(bounds[0].id)}`];
     const count = (on: EntityManager): Promise<Array<{ bucket: number; count: number }>> =>
       on.query(
-        `SELECT width_bucket(id, ${add(bounds.map((b) => b.id))}::bigint[]) AS bucket,
-                count(*)::int AS count
-           FROM audit_events WHERE ${matching} AND id >= ${add(bounds[0].id)}
+        `SELECT width_bucket(id, ${edges}::bigint[]) AS bucket, count(*)::int AS count
+           FROM (${matchingSql(search, inWindow, 'id')}) m
           GROUP BY 1`,
         params,
       );

@@ -115,6 +115,11 @@ export class AuditRetention implements OnApplicationBootstrap, OnModuleDestroy {
           [cutoff],
         );
         result.ipsHashed = count;
+        // The admin log's search copy (AuditSearch1796700000000) forgets them too.
+        await tx.query(
+          'UPDATE audit_event_search SET ip = NULL WHERE ip IS NOT NULL AND occurred_at < $1',
+          [cutoff],
+        );
       }
       return result;
     });

@@ -16,6 +16,7 @@ import { AuditOutboxTrigger1796300000000 } from './migrations/1796300000000-Audi
 import { AuditChainAppend1796400000000 } from './migrations/1796400000000-AuditChainAppend.js';
 import { AuditIpIndex1796500000000 } from './migrations/1796500000000-AuditIpIndex.js';
 import { AuditInsertTrigger1796600000000 } from './migrations/1796600000000-AuditInsertTrigger.js';
+import { AuditSearch1796700000000 } from './migrations/1796700000000-AuditSearch.js';
 
 /**
  * The audit plugin (DESIGN.md §8): records every sensitive action in `audit_events` and shows
@@ -39,6 +40,7 @@ export default definePlugin({
     AuditChainAppend1796400000000,
     AuditIpIndex1796500000000,
     AuditInsertTrigger1796600000000,
+    AuditSearch1796700000000,
   ],
   options: AuditOptions,
   commands: auditCommands,

@@ -21,11 +21,18 @@ export async function trigramSupport(
   return { schema: row.schema ?? undefined, available: row.available, mayCreate: row.may_create };
 }
 
-/** The index, given the schema pg_trgm's operator class lives in. */
-export function freeTextIndexSql(schema: string): string {
+/**
+ * The index, given the schema pg_trgm's operator class lives in; on `audit_events` as this
+ * migration made it, or on the search table that holds it since (AuditSearch1796700000000).
+ */
+export function freeTextIndexSql(
+  schema: string,
+  index = FREE_TEXT_INDEX,
+  table = 'audit_events',
+): string {
   const ident = `"${schema.replace(/"/g, '""')}"`;
   // The expression must be the filter's own, `additional::text`, for the planner to use it.
-  return `CREATE INDEX IF NOT EXISTS "${FREE_TEXT_INDEX}" ON "audit_events" USING gin ((additional::text) ${ident}.gin_trgm_ops)`;
+  return `CREATE INDEX IF NOT EXISTS "${index}" ON "${table}" USING gin ((additional::text) ${ident}.gin_trgm_ops)`;
 }
 
 /**

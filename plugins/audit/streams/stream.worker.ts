@@ -16,7 +16,7 @@ import {
 } from '../../../src/plugin-api/index.js';
 import type { AuditOptions } from '../audit.options.js';
 import { eventsByIds, type StoredEvent } from '../audit.queries.js';
-import { AuditWriter } from '../audit.writer.js';
+import { AuditSearch } from '../audit.search.js';
 import { AuditExporter } from '../export/audit-exporter.js';
 import { AuditStreamDestination } from './stream.entities.js';
 import { claimDue, markDelivered, markFailed, type ClaimedEntry } from './stream.queries.js';
@@ -50,7 +50,7 @@ export class AuditStreamWorker implements OnApplicationBootstrap, OnModuleDestro
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly writer: AuditWriter,
+    private readonly search: AuditSearch,
     private readonly exporter: AuditExporter,
     private readonly plugin: PluginContext<AuditOptions>,
     @Inject(CONFIG) private readonly config: Config,
@@ -65,9 +65,10 @@ export class AuditStreamWorker implements OnApplicationBootstrap, OnModuleDestro
     if (this.options.streamPollMs === 0) return;
     this.timer = setInterval(() => void this.poll(), this.options.streamPollMs);
     this.timer.unref();
-    // New events: look as soon as their transaction has committed, not at the next poll —
-    // when there is anywhere to send them (most indexes stream nowhere: no query per event).
-    this.unsubscribe = this.writer.onStreamed(() => {
+    // New events: look as soon as they are queued (AuditSearch copies them, and queues them
+    // in the outbox, a moment after they commit), not at the next poll — when there is
+    // anywhere to send them (most indexes stream nowhere: no query then).
+    this.unsubscribe = this.search.onCopied(() => {
       if (this.destinations) setImmediate(() => this.wake()).unref();
     });
   }
@@ -113,6 +114,8 @@ export class AuditStreamWorker implements OnApplicationBootstrap, OnModuleDestro
 
   /** Delivers until nothing is due. Resolves when done: tests await it. */
   async drain(): Promise<void> {
+    // Everything committed so far is queued first (the outbox is filled with the search copy).
+    await this.search.catchUp();
     const lease = CLAIM * this.options.streamTimeoutMs + 30_000;
     while (!this.stopped) {
       const claimed = await claimDue(this.dataSource.manager, CLAIM, lease);
