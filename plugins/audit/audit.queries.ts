@@ -134,7 +134,7 @@ export interface EventFilter {
   fromId?: string;
   /** Exclusive. */
   belowId?: string;
-  /** `key=value`: containment (GIN IDX_audit_events_additional); otherwise text search. */
+  /** `key=value`: containment (GIN IDX_audit_event_search_additional); otherwise text search. */
   q?: string;
   /** Any of these (each ANDed inside): the API's "your account's or your projects' events". */
   anyOf?: EventFilter[];
@@ -227,8 +227,11 @@ function where(filter: EventFilter, params: unknown[]): string[] {
   return clauses;
 }
 
-/** The newest event the search copy holds (AuditSearch1796700000000); read in each statement. */
-const WATERMARK = '(SELECT watermark FROM audit_search_state)';
+/**
+ * Where a filter reads: for a search ({@link searches}), the search copy's watermark
+ * (AuditSearch1796700000000) as read just before; `null` for `audit_events` alone.
+ */
+type Source = string | null;
 
 /**
  * Whether `filter` is one of the admin log's searches, read from the indexes of
@@ -247,28 +250,49 @@ function searches(filter: EventFilter): boolean {
   );
 }
 
+/** The search copy's watermark: the newest event it holds ('0' for none). */
+async function watermark(manager: EntityManager): Promise<string> {
+  const [row]: Array<{ mark: string }> = await manager.query(
+    'SELECT watermark::text AS mark FROM audit_search_state',
+  );
+  if (!/^\d+$/.test(row?.mark ?? '')) throw new Error('audit_search_state holds no watermark');
+  return row.mark;
+}
+
+/** The {@link Source} of `filter`: its watermark when it searches. */
+async function sourceOf(manager: EntityManager, filter: EventFilter): Promise<Source> {
+  return searches(filter) ? watermark(manager) : null;
+}
+
+/**
+ * Past the search copy's watermark, as of this statement's snapshot; `mark`, the watermark
+ * read a moment before (it only grows), is a literal bound for the planner: as a sub-select
+ * alone it guessed a third of the log above it, and scanned it.
+ */
+const pastWatermark = (mark: string) =>
+  `id > ${mark} AND id > (SELECT watermark FROM audit_search_state)`;
+
 /**
  * `SELECT columns` of the events `clauses` match, with `rest` (ORDER BY, LIMIT) in each part:
- * for a search, from `audit_event_search` up to the watermark and from `audit_events` above it
- * (exact whatever the copy's lag: both parts read one snapshot, and the copy moves its
- * watermark in the transaction that copies), else from `audit_events`. The two tables name
- * the filtered columns alike, so `where`'s clauses serve both. Select `id` itself (bigint)
- * when ordering by it.
+ * for a search, from `audit_event_search` and from `audit_events` past its watermark, else
+ * from `audit_events`. Exact whatever the copy's lag: the copy moves its watermark in the
+ * transaction that copies, so in one snapshot it holds exactly the events up to it. The two
+ * tables name the filtered columns alike, so `where`'s clauses serve both. Select `id` itself
+ * (bigint) when ordering by it.
  */
-function matchingSql(search: boolean, clauses: string[], columns: string, rest = ''): string {
+function matchingSql(mark: Source, clauses: string[], columns: string, rest = ''): string {
   const all = (...more: string[]) => [...clauses, ...more].join(' AND ') || 'TRUE';
-  if (!search) return `SELECT ${columns} FROM audit_events WHERE ${all()} ${rest}`;
-  // The copy holds exactly the events up to the watermark: no bound to test there.
+  if (mark === null) return `SELECT ${columns} FROM audit_events WHERE ${all()} ${rest}`;
   return `(SELECT ${columns} FROM audit_event_search WHERE ${all()} ${rest})
     UNION ALL
-    (SELECT ${columns} FROM audit_events WHERE ${all(`id > ${WATERMARK}`)} ${rest})`;
+    (SELECT ${columns} FROM audit_events WHERE ${all(pastWatermark(mark))} ${rest})`;
 }
 
 /** The account that last acted under `name` (the admin log's `user=<username>`), or null. */
 export async function actorIdNamed(manager: EntityManager, name: string): Promise<string | null> {
   const rows: Array<{ id: string }> = await manager.query(
     `SELECT actor_id AS id FROM (${matchingSql(
-      true,
+      await watermark(manager),
       ['actor_name = $1', 'actor_id IS NOT NULL'],
       'id, actor_id',
       'ORDER BY id DESC LIMIT 1',
@@ -297,7 +321,7 @@ export async function findEvents(
 ): Promise<{ events: StoredEvent[]; older: boolean; newer: boolean }> {
   const params: unknown[] = [];
   const clauses = where(await idRange(manager, filter), params);
-  const search = searches(filter);
+  const source = await sourceOf(manager, filter);
   const ascending = page.after !== undefined && page.before === undefined;
   const direction = ascending ? 'ASC' : 'DESC';
   // Free text costs ~3 µs a row (`additional::text`, then ILIKE), which the planner does not
@@ -306,7 +330,7 @@ export async function findEvents(
   // matches, they are read from the trigram index (shared with the chart, `sparseMatches`)
   // and the page picked out of them; a common word matches often enough that the walk finds
   // a page soon.
-  const matches = await sparseMatches(manager, filter, search, clauses, params);
+  const matches = await sparseMatches(manager, filter, source, clauses, params);
   if (matches) {
     const newestFirst = matches.map((m) => BigInt(m.id));
     const chosen =
@@ -332,10 +356,10 @@ export async function findEvents(
   const limit = `LIMIT $${params.length}`;
   // `audit_events.id`, not `id`: a bare name in ORDER BY means the output column, here the
   // text `id::text AS "id"`, which sorted "9" after "10" and defeated the (…, id) indexes.
-  const rows: StoredEvent[] = search
+  const rows: StoredEvent[] = source
     ? await manager.query(
         `${SELECT} WHERE id = ANY(ARRAY(
-           SELECT id FROM (${matchingSql(true, clauses, 'id', `ORDER BY id ${direction} ${limit}`)}) m
+           SELECT id FROM (${matchingSql(source, clauses, 'id', `ORDER BY id ${direction} ${limit}`)}) m
             ORDER BY id ${direction} ${limit}))
           ORDER BY audit_events.id ${direction}`,
         params,
@@ -362,23 +386,23 @@ const pendingMatches = new Map<string, Promise<Array<{ id: string; day: string }
 function sparseMatches(
   manager: EntityManager,
   filter: EventFilter,
-  search: boolean,
+  source: Source,
   clauses: string[],
   params: unknown[],
 ): Promise<Array<{ id: string; day: string }> | null> {
   if (filter.q === undefined || KEY_VALUE.test(filter.q)) return Promise.resolve(null);
-  const key = JSON.stringify([search, clauses, params]);
+  const key = JSON.stringify([source, clauses, params]);
   let found = pendingMatches.get(key);
   if (!found) {
     found = (async () => {
-      const table = search ? 'audit_event_search' : 'audit_events';
+      const table = source === null ? 'audit_events' : 'audit_event_search';
       if ((await estimatedRows(manager, table, clauses, params)) > FEW_MATCHES) return null;
       return fromIndexes(manager, async (tx) => {
         // No ORDER BY: the LIMIT then stops the bitmap scan, where a sort would read every match.
         const limit = `LIMIT ${MAX_MATCHES + 1}`;
         const rows: Array<{ id: string; day: string }> = await tx.query(
           `SELECT id::text AS id, to_char(date_trunc('day', occurred_at, 'UTC'), 'YYYY-MM-DD') AS day
-             FROM (${matchingSql(search, clauses, 'id, occurred_at', limit)}) m ${limit}`,
+             FROM (${matchingSql(source, clauses, 'id, occurred_at', limit)}) m ${limit}`,
           params,
         );
         if (rows.length > MAX_MATCHES) return null;
@@ -424,8 +448,11 @@ async function estimatedRows(
  */
 function fromIndexes<T>(manager: EntityManager, work: (tx: EntityManager) => Promise<T>) {
   return manager.transaction(async (tx) => {
+    // And no JIT: with sequential scans off, the one-row state table's scan (the watermark)
+    // is priced at 10^10, over the JIT threshold, and compiling cost 100–230 ms a query.
     await tx.query(`SELECT set_config('enable_indexscan', 'off', true),
-                           set_config('enable_seqscan', 'off', true)`);
+                           set_config('enable_seqscan', 'off', true),
+                           set_config('jit', 'off', true)`);
     return work(tx);
   });
 }
@@ -467,10 +494,11 @@ export async function eventsAfter(
   clauses.push(`id > $${params.length}`);
   params.push(size);
   const limit = `LIMIT $${params.length}`;
-  if (searches(filter)) {
+  const source = await sourceOf(manager, filter);
+  if (source) {
     return manager.query(
       `${SELECT} WHERE id = ANY(ARRAY(
-         SELECT id FROM (${matchingSql(true, clauses, 'id', `ORDER BY id ${limit}`)}) m
+         SELECT id FROM (${matchingSql(source, clauses, 'id', `ORDER BY id ${limit}`)}) m
           ORDER BY id ${limit}))
         ORDER BY audit_events.id`,
       params,
@@ -518,13 +546,14 @@ export async function eventsPerDay(
     if (filter.since) clauses.push(`day >= ${add(filter.since.toISOString().slice(0, 10))}::date`);
     if (filter.until) clauses.push(`day < ${add(filter.until.toISOString().slice(0, 10))}::date`);
     // The counts hold the events up to the search copy's watermark (audit.search.ts); the
-    // few above it are counted here. One statement: one snapshot of counts and watermark.
+    // few past it are counted here, in the same statement (one snapshot).
+    const mark = await watermark(manager);
     rows = await manager.query(
       `SELECT to_char(day, 'YYYY-MM-DD') AS day, sum(events)::int AS count
          FROM (SELECT day, tag, events FROM audit_daily_counts
                UNION ALL
                SELECT (occurred_at AT TIME ZONE 'UTC')::date, tag, count(*)
-                 FROM audit_events WHERE id > ${WATERMARK} GROUP BY 1, 2) c
+                 FROM audit_events WHERE ${pastWatermark(mark)} GROUP BY 1, 2) c
         WHERE ${clauses.join(' AND ')}
         GROUP BY day ORDER BY day DESC LIMIT ${add(days)}`,
       params,
@@ -535,8 +564,8 @@ export async function eventsPerDay(
     // match; the second counts the matches per day by id alone, planned with those bounds as
     // constants, so a filter with an index on (…, id) counts from the index only.
     const clauses = where(await idRange(manager, filter), params);
-    const search = searches(filter);
-    const matches = await sparseMatches(manager, filter, search, clauses, params);
+    const source = await sourceOf(manager, filter);
+    const matches = await sparseMatches(manager, filter, source, clauses, params);
     if (matches?.length === 0) return [];
     if (matches) {
       // Sparse free text: the matches findEvents reads (one read for both), counted here.
@@ -554,7 +583,7 @@ export async function eventsPerDay(
     const bounds: Array<{ day: string; id: string }> = await manager.query(
       `WITH newest AS (
          SELECT date_trunc('day', occurred_at, 'UTC') AS day
-           FROM (${matchingSql(search, clauses, 'id, occurred_at', 'ORDER BY id DESC LIMIT 1')}) m
+           FROM (${matchingSql(source, clauses, 'id, occurred_at', 'ORDER BY id DESC LIMIT 1')}) m
           ORDER BY id DESC LIMIT 1),
        days AS (
          SELECT newest.day - (${last}::int - g) * interval '24 hours' AS day
@@ -570,7 +599,7 @@ export async function eventsPerDay(
     const count = (on: EntityManager): Promise<Array<{ bucket: number; count: number }>> =>
       on.query(
         `SELECT width_bucket(id, ${edges}::bigint[]) AS bucket, count(*)::int AS count
-           FROM (${matchingSql(search, inWindow, 'id')}) m
+           FROM (${matchingSql(source, inWindow, 'id')}) m
           GROUP BY 1`,
         params,
       );
