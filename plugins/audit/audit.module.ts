@@ -67,8 +67,9 @@ export class AuditModule implements OnModuleInit, OnApplicationBootstrap {
   }
 
   /**
-   * The migrations AuditFreeText and AuditSearch leave the trigram index out when pg_trgm cannot be created
-   * (no contrib on the server, or a role that may not): say so at every start until it exists.
+   * The migrations AuditFreeText and AuditSearch leave the trigram index out when pg_trgm
+   * cannot be created (no contrib on the server, or a role that may not): say so at every
+   * start until it exists.
    */
   async onApplicationBootstrap(): Promise<void> {
     const rows: unknown[] = await this.dataSource.query(

@@ -516,8 +516,9 @@ const midnight = (date: Date | undefined) =>
 /**
  * Events per UTC day of the filtered set, at most `days` bars (the admin chart). The whole
  * log, some tags or whole days read audit_daily_counts (a row per day and tag, kept by the
- * search copy's job, audit.search.ts): the last `days` days that have any. Narrower filters count their events in the
- * `days` days up to the newest one they match, through the filter's own index.
+ * search copy's job, audit.search.ts): the last `days` days that have any. Narrower filters
+ * count their events in the `days` days up to the newest one they match, through the
+ * filter's own index.
  */
 export async function eventsPerDay(
   manager: EntityManager,

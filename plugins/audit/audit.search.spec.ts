@@ -201,6 +201,17 @@ describe('audit search copy', () => {
     await expectExact();
   });
 
+  it('a catch-up asked for while one runs copies what committed before it was asked', async () => {
+    const search = t.app.get(AuditSearch);
+    await seed(3000, 40);
+    const first = search.catchUp();
+    await seed(3040, 10); // while the first round may still run
+    const second = search.catchUp();
+    await Promise.all([first, second]);
+    const [{ last }] = await sql('SELECT max(id)::text AS last FROM audit_events');
+    expect(String(await watermark())).toBe(last);
+  });
+
   it('catches up by itself a moment after an audited commit', async () => {
     const app = await createPluginTestApp('audit', {
       options: { searchPollMs: '0', searchDelayMs: '20', streamPollMs: '0' },

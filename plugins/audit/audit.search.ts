@@ -30,7 +30,7 @@ export class AuditSearch implements OnApplicationBootstrap, OnModuleDestroy {
   private timer?: NodeJS.Timeout;
   private soon?: NodeJS.Timeout;
   private running: Promise<number> | null = null;
-  private again = false;
+  private next: Promise<number> | null = null;
   private stopped = false;
   private unsubscribe?: () => void;
   private readonly listeners = new Set<() => void>();
@@ -66,6 +66,7 @@ export class AuditSearch implements OnApplicationBootstrap, OnModuleDestroy {
     clearTimeout(this.soon);
     this.unsubscribe?.();
     await this.running?.catch(() => undefined);
+    await this.next?.catch(() => undefined);
   }
 
   /** Calls `listener` after a round copied events (the streaming worker has work). */
@@ -75,26 +76,26 @@ export class AuditSearch implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Copies everything committed so far; resolves with how many events it copied. A call while
-   * a round runs gets a further round after it (events committed meanwhile are included).
+   * Copies everything committed so far; resolves with how many events it copied. Called while
+   * a round runs, it waits for that round and runs one more (the events committed meanwhile),
+   * shared by every caller in that time.
    */
   catchUp(): Promise<number> {
     if (this.running) {
-      this.again = true;
-      return this.running;
+      this.next ??= this.running
+        .catch(() => 0)
+        .then(() => {
+          this.next = null;
+          return this.catchUp();
+        });
+      return this.next;
     }
     const round = this.copyAll()
       .catch((err: unknown) => {
         this.logger.error({ err }, 'audit search: catching up failed');
         throw err;
       })
-      .finally(() => {
-        this.running = null;
-        if (this.again && !this.stopped) {
-          this.again = false;
-          void this.catchUp().catch(() => undefined);
-        }
-      });
+      .finally(() => (this.running = null));
     this.running = round;
     return round;
   }
