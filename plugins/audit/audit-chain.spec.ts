@@ -164,10 +164,16 @@ describe('the audit hash chain', () => {
       ),
     );
     const [{ last }] = await q(`SELECT coalesce(max(id), 0)::text AS last FROM audit_events`);
-    await writer.store(rows);
+    await writer.store(rows); // three at once: audit_chain_append
+    await writer.store([rows[1]]); // one: audit_chain_append_one
     const stored = await chainRows(String(BigInt(last) + 1n));
-    expect(stored).toHaveLength(3);
-    expect(stored.map((row) => row.userAgent)).toEqual([nasty.toUpperCase(), nasty, 'plain']);
+    expect(stored).toHaveLength(4);
+    expect(stored.map((row) => row.userAgent)).toEqual([
+      nasty.toUpperCase(),
+      nasty,
+      'plain',
+      nasty,
+    ]);
     for (const [i, row] of stored.entries()) {
       expect(rowHash(row.prevHash!, row).equals(row.hash!)).toBe(true);
       if (i > 0) expect(row.prevHash!.equals(stored[i - 1].hash!)).toBe(true);

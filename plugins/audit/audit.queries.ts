@@ -51,9 +51,10 @@ export async function insertEvents(
 }
 
 /**
- * The `audit_chain_append` call that inserts `rows` ({@link insertEvents}): run now, or sent
- * with the transaction's COMMIT (`runAtCommit`, audit.writer.ts `flush`). Its row: `ids`, the
- * new ids in order, and `contended`, whether the transaction now commits asynchronously.
+ * The `audit_chain_append` call (`audit_chain_append_one` for one event) that inserts `rows`
+ * ({@link insertEvents}): run now, or sent with the transaction's COMMIT (`runAtCommit`,
+ * audit.writer.ts `flush`). Its row: `ids`, the new ids in order, and `contended`, whether
+ * the transaction now commits asynchronously.
  */
 export function appendStatement(rows: AuditRow[]): { sql: string; params: [number, string] } {
   const events = rows.map((row) => {
@@ -82,6 +83,13 @@ export function appendStatement(rows: AuditRow[]): { sql: string; params: [numbe
       tail: canonicalTail({ ...row, additional }, ipHash),
     };
   });
+  // One event (nearly every write): the function without the loop (AuditChainAppendOne).
+  if (events.length === 1) {
+    return {
+      sql: `SELECT ids, contended FROM audit_chain_append_one($1::bigint, $2::jsonb)`,
+      params: [AUDIT_WRITE_LOCK, JSON.stringify(events[0])],
+    };
+  }
   return {
     sql: `SELECT ids, contended FROM audit_chain_append($1::bigint, $2::jsonb)`,
     params: [AUDIT_WRITE_LOCK, JSON.stringify(events)],

@@ -17,6 +17,7 @@ import { AuditChainAppend1796400000000 } from './migrations/1796400000000-AuditC
 import { AuditIpIndex1796500000000 } from './migrations/1796500000000-AuditIpIndex.js';
 import { AuditInsertTrigger1796600000000 } from './migrations/1796600000000-AuditInsertTrigger.js';
 import { AuditSearch1796700000000 } from './migrations/1796700000000-AuditSearch.js';
+import { AuditChainAppendOne1796800000000 } from './migrations/1796800000000-AuditChainAppendOne.js';
 
 /**
  * The audit plugin (DESIGN.md §8): records every sensitive action in `audit_events` and shows
@@ -41,6 +42,7 @@ export default definePlugin({
     AuditIpIndex1796500000000,
     AuditInsertTrigger1796600000000,
     AuditSearch1796700000000,
+    AuditChainAppendOne1796800000000,
   ],
   options: AuditOptions,
   commands: auditCommands,
