@@ -16,7 +16,7 @@ export class AuditOptions {
 
   /**
    * `…_STREAM_POLL_MS=2000`: how often this node's streaming worker looks for due deliveries
-   * (new events wake it at once). 0: this node runs no worker.
+   * (events the search copy's job has just queued wake it at once). 0: this node runs no worker.
    */
   @IsInt()
   @Min(0)

@@ -50,7 +50,7 @@ export class AuditSearch implements OnApplicationBootstrap, OnModuleDestroy {
     }
     // After this node's commits: once per `searchDelayMs` at most, so that a busy node copies
     // in batches instead of one transaction per audited write.
-    this.unsubscribe = this.writer.onStreamed(() => {
+    this.unsubscribe = this.writer.onCommitted(() => {
       if (this.soon || this.stopped) return;
       this.soon = setTimeout(() => {
         this.soon = undefined;

@@ -71,7 +71,7 @@ export class AuditWriter implements AuditSink, OnModuleDestroy {
    */
   private readonly committing = new WeakMap<QueryRunner, boolean | Promise<boolean>>();
   private readonly inFlight = new Set<Promise<unknown>>();
-  private readonly streamListeners = new Set<() => void>();
+  private readonly committedListeners = new Set<() => void>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -145,10 +145,10 @@ export class AuditWriter implements AuditSink, OnModuleDestroy {
     );
   }
 
-  /** Calls `listener` when events have committed (the streaming worker may have work). */
-  onStreamed(listener: () => void): () => void {
-    this.streamListeners.add(listener);
-    return () => this.streamListeners.delete(listener);
+  /** Calls `listener` when events have committed (the search copy has events to copy). */
+  onCommitted(listener: () => void): () => void {
+    this.committedListeners.add(listener);
+    return () => this.committedListeners.delete(listener);
   }
 
   /**
@@ -168,7 +168,7 @@ export class AuditWriter implements AuditSink, OnModuleDestroy {
         : this.dataSource.transaction(write);
     }
     const { ids, asynchronous } = await insertEvents(manager, rows);
-    // `afterCommit` tells the streaming worker, and when the claim made this transaction's
+    // `afterCommit` tells the search copy's job, and when the claim made this transaction's
     // COMMIT asynchronous (it waited for the write lock), first waits for the disk.
     this.noteInserted(runner, asynchronous);
     return ids;
@@ -178,15 +178,15 @@ export class AuditWriter implements AuditSink, OnModuleDestroy {
    * Called after COMMIT of the outermost transaction. When it inserted events and committed
    * asynchronously (see `claim` in audit.queries.ts), waits until the commit is on disk, so no
    * request is answered before its change and its events are durable; a failure here reaches
-   * the caller like a failed COMMIT would: whether the change survived is unknown. Then wakes
-   * the streaming worker.
+   * the caller like a failed COMMIT would: whether the change survived is unknown. Then tells
+   * the search copy's job (audit.search.ts), which queues the events for streaming.
    */
   async afterCommit(runner: QueryRunner): Promise<void> {
     const committed = this.committing.get(runner);
     if (committed === undefined) return;
     this.committing.delete(runner);
     if (await committed) await awaitDurable(runner.manager);
-    for (const listener of this.streamListeners) listener();
+    for (const listener of this.committedListeners) listener();
   }
 
   /** A rollback drops what was queued inside the rolled-back (sub)transaction. */
