@@ -159,7 +159,6 @@ program
       username: string,
       options: { name: string; project?: string[]; expiresDays?: number },
     ) => {
-      // TODO(issue 4): refuse project names that do not exist, once projects do.
       const value = await withServices('cli:token-create', async (app) => {
         const owner = await app.get(UserService).getByUsername(username);
         const { value } = await app.get(TokenService).create(owner, {
