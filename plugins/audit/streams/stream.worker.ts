@@ -82,7 +82,10 @@ export class AuditStreamWorker implements OnApplicationBootstrap, OnModuleDestro
     } catch {
       this.destinations = true; // unknown: look on every commit
     }
-    this.wake();
+    // Nowhere to stream (most indexes): no round, so an idle node runs one query a poll, not
+    // a search catch-up and an outbox claim as well. Paused destinations' entries wait for
+    // the poll that finds them resumed.
+    if (this.destinations) this.wake();
   }
 
   async onModuleDestroy(): Promise<void> {

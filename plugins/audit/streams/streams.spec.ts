@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { createHmac } from 'node:crypto';
 import {
   existsSync,
@@ -153,6 +154,19 @@ describe('audit streaming', () => {
 
   it('has its tables as its entities declare them', async () => {
     expect(await pendingSchemaChanges(t.dataSource)).toEqual([]);
+  });
+
+  it('runs no streaming round while there is nowhere to stream', async () => {
+    // The worker polls every 100 ms here; with no destination a poll only looks for one.
+    const worker = t.app.get(AuditStreamWorker);
+    const drain = jest.spyOn(worker, 'drain');
+    try {
+      await record(1);
+      await new Promise((r) => setTimeout(r, 800));
+      expect(drain).not.toHaveBeenCalled();
+    } finally {
+      drain.mockRestore();
+    }
   });
 
   it('lets only admins add destinations, seals the secret and audits the change', async () => {
