@@ -5,7 +5,7 @@
 // order, both do the same uploads (twine's multipart POST /legacy/ of a small wheel) and
 // API-token creations through the web form (the tokens created are deleted between rounds, so
 // the page lists a handful). Prints medians and the ratio audited / not audited, per pair and
-// of the medians (target: under 1.10), and the CPU time each operation took in the server's
+// of the medians (target: under 1.10) with a 95% interval from resampling the rounds, and the CPU time each operation took in the server's
 // process and in its PostgreSQL backends (Linux /proc): latency on a shared machine moves by
 // a few percent between runs, CPU time much less, and it says which side the cost is on.
 // Prints figures; it does not pass or fail.
@@ -134,9 +134,8 @@ try {
   /** CPU seconds so far of `v`'s server process and of its database's backends. */
   const cpuOf = async (v) => {
     const node = cpuSeconds([v.server.pid]).get(v.server.pid) ?? NaN;
-    if (!dbs.backends) return { node, pg: NaN }; // embedded: the database is in the process
-    const pids = await dbs.backends(v.index);
-    return { node, pg: [...cpuSeconds(pids).values()].reduce((a, b) => a + b, 0) };
+    if (!dbs.backends) return { node, pg: new Map() }; // embedded: the database is in the process
+    return { node, pg: cpuSeconds(await dbs.backends(v.index)) };
   };
   const upload = (v) => {
     const i = v.next++;
@@ -179,14 +178,34 @@ try {
       for (const [j, v] of [on, off].entries()) {
         const after = await cpuOf(v);
         v.cpu[key].node += after.node - before[j].node;
-        v.cpu[key].pg += after.pg - before[j].pg;
+        // Per backend: the pool opens and closes connections, and a backend that started
+        // during the round spent all its time in it (one that ended is lost: rare).
+        for (const [pid, seconds] of after.pg)
+          v.cpu[key].pg += seconds - (before[j].pg.get(pid) ?? 0);
         v.cpu[key].n += PER_ROUND;
       }
     }
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  /**
+   * A 95% interval for the ratio of medians: the rounds drawn again with replacement, 2,000
+   * times (whole rounds, not single pairs: a round's pairs share the machine's mood of that
+   * moment, so they are not independent). Says whether one run's ratio tells the target apart.
+   */
+  const interval = (key) => {
+    const byRound = (xs) =>
+      Array.from({ length: ROUNDS }, (_, r) => xs.slice(r * PER_ROUND, (r + 1) * PER_ROUND));
+    const [a, b] = [byRound(on[key]), byRound(off[key])];
+    const ratios = [];
+    for (let i = 0; i < 2000; i++) {
+      const picks = Array.from({ length: ROUNDS }, () => Math.floor(Math.random() * ROUNDS));
+      ratios.push(median(picks.flatMap((r) => a[r])) / median(picks.flatMap((r) => b[r])));
+    }
+    ratios.sort((x, y) => x - y);
+    return [ratios[Math.floor(ratios.length * 0.025)], ratios[Math.floor(ratios.length * 0.975)]];
+  };
   console.log(
-    `\n${ROUNDS} rounds x ${PER_ROUND} of each, in interleaved pairs; ${embedded ? 'embedded' : 'server'} PostgreSQL; medians of the rounds`,
+    `\n${ROUNDS} rounds x ${PER_ROUND} of each, in interleaved pairs; ${embedded ? 'embedded' : 'server'} PostgreSQL; medians of every operation, 95% intervals by resampling rounds`,
   );
   for (const [what, key] of [
     ['upload (POST /legacy/, small wheel)', 'uploads'],
@@ -194,10 +213,12 @@ try {
   ]) {
     const ratios = pairs[key];
     const q = (p) => [...ratios].sort((a, b) => a - b)[Math.floor((ratios.length * p) / 100)];
+    const [low, high] = interval(key);
     console.log(
       `${what.padEnd(36)} audited ${median(on[key]).toFixed(1).padStart(6)} ms   ` +
         `not ${median(off[key]).toFixed(1).padStart(6)} ms   ` +
-        `ratio of medians ${(median(on[key]) / median(off[key])).toFixed(3)}   ` +
+        `ratio of medians ${(median(on[key]) / median(off[key])).toFixed(3)} ` +
+        `(95%: ${low.toFixed(3)}–${high.toFixed(3)})   ` +
         `median of ${ratios.length} paired ratios ${median(ratios).toFixed(3)} ` +
         `(quartiles ${q(25).toFixed(2)}–${q(75).toFixed(2)})`,
     );
