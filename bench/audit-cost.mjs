@@ -5,9 +5,11 @@
 // order, both do the same uploads (twine's multipart POST /legacy/ of a small wheel) and
 // API-token creations through the web form (the tokens created are deleted between rounds, so
 // the page lists a handful). Prints medians and the ratio audited / not audited, per pair and
-// of the medians (target: under 1.10) with a 95% interval from resampling the rounds, and the CPU time each operation took in the server's
-// process and in its PostgreSQL backends (Linux /proc): latency on a shared machine moves by
-// a few percent between runs, CPU time much less, and it says which side the cost is on.
+// of the medians (target: under 1.10) with a 95% interval from resampling the rounds, for
+// each operation and for the two together, and the CPU time each operation took in the
+// server's process and in its PostgreSQL backends (Linux /proc): latency on a shared machine
+// moves by a few percent between runs, CPU time much less, and it says which side the cost
+// is on.
 // Prints figures; it does not pass or fail.
 // Usage: npm run bench:audit-cost [-- ROUNDS PER_ROUND] [--embedded]
 import { mkdtempSync, rmSync } from 'node:fs';
