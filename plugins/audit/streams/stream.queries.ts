@@ -50,21 +50,29 @@ export async function claimDue(
   return rows.sort((a, b) => Number(a.id) - Number(b.id));
 }
 
-/** Delivered: the entries go, and the destination's log notes the success. */
+/**
+ * Delivered: the entries go, and the destination's log notes the success, in one statement (so
+ * at once: whoever sees the outbox empty sees the log too, and a crash between cannot lose the
+ * count).
+ */
 export async function markDelivered(
   manager: EntityManager,
   destinationId: string,
   ids: string[],
 ): Promise<void> {
-  await manager.query(`DELETE FROM audit_outbox WHERE id = ANY($1::bigint[])`, [ids]);
   await manager.query(
-    `UPDATE audit_stream_destinations
-        SET delivered = delivered + $2, last_success_at = now() WHERE id = $1`,
-    [destinationId, ids.length],
+    `WITH gone AS (DELETE FROM audit_outbox WHERE id = ANY($2::bigint[]) RETURNING id)
+     UPDATE audit_stream_destinations
+        SET delivered = delivered + (SELECT count(*) FROM gone), last_success_at = now()
+      WHERE id = $1`,
+    [destinationId, ids],
   );
 }
 
-/** Failed: retried after `delayMs` (the caller's backoff); the destination's log notes why. */
+/**
+ * Failed: retried after `delayMs` (the caller's backoff); the destination's log notes why, in
+ * the same statement.
+ */
 export async function markFailed(
   manager: EntityManager,
   destinationId: string,
@@ -74,15 +82,13 @@ export async function markFailed(
   attempts: number,
 ): Promise<void> {
   await manager.query(
-    `UPDATE audit_outbox
-        SET attempts = attempts + 1, last_error = $2,
-            next_attempt_at = now() + make_interval(secs => $3::double precision / 1000)
-      WHERE id = ANY($1::bigint[])`,
-    [ids, error, delayMs(attempts + 1)],
-  );
-  await manager.query(
-    `UPDATE audit_stream_destinations SET last_error = $2, last_error_at = now() WHERE id = $1`,
-    [destinationId, error],
+    `WITH retried AS (
+       UPDATE audit_outbox
+          SET attempts = attempts + 1, last_error = $2,
+              next_attempt_at = now() + make_interval(secs => $3::double precision / 1000)
+        WHERE id = ANY($1::bigint[]))
+     UPDATE audit_stream_destinations SET last_error = $2, last_error_at = now() WHERE id = $4`,
+    [ids, error, delayMs(attempts + 1), destinationId],
   );
 }
 
