@@ -82,6 +82,7 @@ export async function markFailed(
   attempts: number,
 ): Promise<void> {
   await manager.query(
+    // A data-modifying CTE runs whether or not the statement reads it.
     `WITH retried AS (
        UPDATE audit_outbox
           SET attempts = attempts + 1, last_error = $2,
